@@ -1,0 +1,75 @@
+"""Top-level typer app: sub-commands register here; errors become one line on stderr."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from ..errors import NSTError
+
+app = typer.Typer(
+    name="nst",
+    help="Neural style transfer (Gatys et al.) for images and video.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DEBUG_ENV = "NST_DEBUG"
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks for errors."),
+) -> None:
+    if debug:
+        os.environ[DEBUG_ENV] = "1"
+
+
+def _register_commands() -> None:
+    # each module adds its commands to `app`; imported lazily so `nst --help` stays fast
+    from . import demo, image  # noqa: F401
+
+    for optional in ("video", "export", "evaluate", "plugins"):
+        try:
+            __import__(f"{__package__}.{optional}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.{optional}":
+                raise
+
+
+def _debug() -> bool:
+    return os.environ.get(DEBUG_ENV, "") not in ("", "0") or "--debug" in sys.argv[1:]
+
+
+def main(argv: list[str] | None = None) -> int:
+    _register_commands()
+    try:
+        rc = app(args=argv, standalone_mode=False, prog_name="nst")
+    except NSTError as exc:
+        if _debug():
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.TyperException as exc:  # usage errors: bad option, missing argument, ...
+        if hasattr(exc, "show"):
+            exc.show()
+        else:
+            print(f"error: {exc.format_message()}", file=sys.stderr)
+        return exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # downstream closed the pipe (e.g. `| head`): not our error
+        sys.stderr.close()
+        return 1
+    return rc if isinstance(rc, int) else 0
+
+
+def entry() -> None:
+    sys.exit(main())

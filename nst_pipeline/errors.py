@@ -1,0 +1,39 @@
+"""One exception family for problems the user can fix.
+
+The CLI prints the message of an :class:`NSTError` without a traceback and exits
+non-zero; every other exception is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class NSTError(Exception):
+    """A problem with the user's input, options or environment."""
+
+    exit_code = 2
+
+
+class InputError(NSTError):
+    """An input file is missing, unreadable, corrupt or unsuitable."""
+
+
+class OutputError(NSTError):
+    """The output cannot be written where the user asked."""
+
+
+class ConfigError(NSTError):
+    """An option value or a name (backbone, loss, optimizer, ...) is invalid."""
+
+
+class WeightsError(NSTError):
+    """Model weights are missing, corrupt or cannot be fetched."""
+
+
+class PluginError(NSTError):
+    """A plugin is broken or conflicts with another one."""
+
+
+class Interrupted(NSTError):
+    """The user stopped the job (Ctrl-C); finished work was kept."""
+
+    exit_code = 130

@@ -1,0 +1,124 @@
+"""Reading and writing still images as RGB float tensors in [0, 1], NCHW."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import InputError, OutputError
+
+WRITABLE_SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF"}
+
+
+def pil_to_array(img: Image.Image) -> np.ndarray:
+    """Any PIL image -> HxWx3 float32 RGB in [0, 1] (16-bit, grey, alpha and palettes handled)."""
+    img = ImageOps.exif_transpose(img)  # phones store rotation in EXIF, not in pixels
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(img, dtype=np.float64)
+        scale = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0
+        arr = np.clip(arr / scale, 0, 1)
+        return np.repeat(arr[..., None], 3, axis=2).astype(np.float32)
+    if img.mode == "F":
+        arr = np.clip(np.asarray(img, dtype=np.float32), 0, 1)
+        return np.repeat(arr[..., None], 3, axis=2)
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        # transparent pixels show as white, the way a viewer would show them
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, rgba)
+    arr = np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
+    return arr
+
+
+def load_array(path: str | os.PathLike) -> np.ndarray:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"file not found: {path}")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder, not an image")
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return pil_to_array(img)
+    except UnidentifiedImageError:
+        raise InputError(f"{path} is not an image file (or its format is not supported)") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise InputError(f"cannot read image {path}: {exc}") from None
+
+
+def to_tensor(arr: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1).unsqueeze(0).float()
+
+
+def to_array(image: torch.Tensor) -> np.ndarray:
+    """1x3xHxW float -> HxWx3 uint8."""
+    arr = image.detach().clamp(0, 1).squeeze(0).permute(1, 2, 0).cpu().numpy()
+    return (arr * 255.0 + 0.5).astype(np.uint8)
+
+
+def load_image(path: str | os.PathLike) -> torch.Tensor:
+    return to_tensor(load_array(path))
+
+
+def fit_long_side(hw: tuple[int, int], long_side: int) -> tuple[int, int]:
+    h, w = hw
+    scale = long_side / max(h, w)
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
+def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    if tuple(image.shape[-2:]) == tuple(size):
+        return image
+    return F.interpolate(image, size=size, mode="bicubic", align_corners=False, antialias=True).clamp(0, 1)
+
+
+def check_output_path(output: str | os.PathLike, inputs: list[str | os.PathLike], suffixes=WRITABLE_SUFFIXES) -> Path:
+    """Refuse outputs that would overwrite an input or cannot be written, before any work."""
+    out = Path(output)
+    for src in inputs:
+        try:
+            if Path(src).exists() and out.exists() and os.path.samefile(src, out):
+                raise OutputError(f"output {out} is the same file as input {src}; refusing to overwrite an input")
+        except OSError:
+            pass
+        if Path(src).resolve() == out.resolve():
+            raise OutputError(f"output {out} is the same file as input {src}; refusing to overwrite an input")
+    if suffixes is not None and out.suffix.lower() not in suffixes:
+        raise OutputError(f"cannot write {out}: unknown image type {out.suffix!r}; use one of {', '.join(sorted(suffixes))}")
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputError(f"cannot write {out}: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"cannot write {out}: folder {parent} is not writable")
+    if out.is_dir():
+        raise OutputError(f"cannot write {out}: it is a folder")
+    return out
+
+
+def atomic_write(path: Path, write) -> None:
+    """Call ``write(tmp_path)`` then rename into place: readers never see a partial file."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def save_image(image: torch.Tensor, path: str | os.PathLike) -> None:
+    path = Path(path)
+    fmt = WRITABLE_SUFFIXES.get(path.suffix.lower(), "PNG")
+    pil = Image.fromarray(to_array(image))
+    kwargs = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
+    atomic_write(path, lambda tmp: pil.save(tmp, format=fmt, **kwargs))

@@ -1,0 +1,115 @@
+"""build_job: every lookup and validation happens here, before any pixel is touched."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from . import images
+from .backbones.base import Backbone
+from .config import StyleConfig
+from .errors import ConfigError
+from .objective import Objective, WeightedTerm
+from .optimize import Schedule
+from .options import build_options, parse_loss_selection, split_pairs
+from .registry import Registry, get_registry
+
+
+@dataclass
+class Job:
+    config: StyleConfig
+    device: torch.device
+    backbone: Backbone
+    objective: Objective
+    schedule: Schedule
+    styles: list[torch.Tensor]
+    init_image: torch.Tensor | None
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ConfigError(f"--device {name}: CUDA is not available on this machine (use cpu or auto)")
+        return torch.device(name)
+    if name == "cpu":
+        return torch.device("cpu")
+    raise ConfigError(f"unknown device {name!r}; use auto, cpu or cuda")
+
+
+def build_backbone(config: StyleConfig, registry: Registry) -> Backbone:
+    spec = registry.backbone(config.backbone)
+    pairs = dict(split_pairs(config.backbone_options, "backbone option"))
+    if config.pooling is not None:
+        pairs["pooling"] = config.pooling
+    if config.weights is not None:
+        pairs["weights"] = str(config.weights)
+    options = build_options(spec.options, pairs, f"backbone {spec.name!r}")
+    return spec.factory(options)
+
+
+def select_terms(config: StyleConfig, registry: Registry, extra: Sequence[tuple[str, float]] = ()) -> list[tuple[str, float]]:
+    """Default terms, then the shorthand weights, then ``--loss NAME[:WEIGHT]`` (which wins)."""
+    chosen: dict[str, float] = {s.name: s.default_weight for s in registry.specs("loss") if s.default}
+    shorthand = {"content": config.content_weight, "style": config.style_weight, "tv": config.tv_weight}
+    chosen.update({k: v for k, v in shorthand.items() if v is not None})
+    for name, weight in extra:
+        chosen[name] = weight
+    for item in config.losses:
+        name, weight = parse_loss_selection(item)
+        spec = registry.loss(name)
+        chosen[name] = spec.default_weight if weight is None else weight
+    return [(n, w) for n, w in chosen.items()]
+
+
+def build_terms(config: StyleConfig, registry: Registry, extra: Sequence[tuple[str, float]] = ()) -> list[WeightedTerm]:
+    selected = select_terms(config, registry, extra)
+    per_term: dict[str, list[tuple[str, str]]] = {}
+    for key, value in split_pairs(config.loss_options, "--loss-option"):
+        name, dot, option = key.partition(".")
+        if not dot:
+            raise ConfigError(f"--loss-option {key}={value}: write it as NAME.key=value")
+        registry.loss(name)  # unknown loss names fail with a suggestion
+        if name not in dict(selected):
+            raise ConfigError(f"--loss-option {key}: loss {name!r} is not selected")
+        per_term.setdefault(name, []).append((option, value))
+    terms = []
+    for name, weight in selected:
+        spec = registry.loss(name)
+        options = build_options(spec.options, per_term.get(name, []), f"loss {name!r}")
+        terms.append(WeightedTerm(name, weight, spec.factory(options)))
+    if all(t.weight == 0 for t in terms):
+        raise ConfigError("every loss weight is zero: nothing to optimize")
+    return terms
+
+
+def load_styles(config: StyleConfig) -> list[torch.Tensor]:
+    if config.style_blend is not None and len(config.style_blend) != len(config.styles):
+        raise ConfigError(f"{len(config.style_blend)} blend weights for {len(config.styles)} style images")
+    return [images.load_image(p) for p in config.styles]
+
+
+def load_init(config: StyleConfig) -> torch.Tensor | None:
+    if config.init in ("content", "noise"):
+        return None
+    path = Path(config.init)
+    if not path.exists():
+        raise ConfigError(f"--init {config.init!r}: use content, noise or the path of an existing image")
+    return images.load_image(path)
+
+
+def build_job(config: StyleConfig, registry: Registry | None = None, extra_terms: Sequence[tuple[str, float]] = ()) -> Job:
+    registry = registry or get_registry()
+    schedule = Schedule(config.optimizer, config.lr, config.lr_decay_every, config.lr_decay).check()
+    device = resolve_device(config.device)
+    styles = load_styles(config)
+    init_image = load_init(config)
+    terms = build_terms(config, registry, extra_terms)
+    backbone = build_backbone(config, registry).to(device)
+    objective = Objective(backbone, terms).to(device)
+    return Job(config, device, backbone, objective, schedule, [s.to(device) for s in styles],
+               None if init_image is None else init_image.to(device))

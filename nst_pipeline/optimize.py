@@ -1,0 +1,108 @@
+"""Optimize an image against an objective, reporting each step through a callback."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+
+from .errors import ConfigError
+from .registry import unknown_name_message
+
+OPTIMIZERS = ("lbfgs", "adam", "adamax", "adadelta", "sgd")
+# learning rates for an image in [0, 1]; L-BFGS takes unit steps along its quasi-Newton direction
+DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02, "adamax": 0.04, "adadelta": 1.0, "sgd": 1e-3}
+
+
+@dataclass(frozen=True)
+class StepReport:
+    """What the core says after every objective evaluation; only the CLI draws it."""
+
+    frame: int
+    level: int
+    levels: int
+    step: int          # 1-based within this level
+    steps: int         # steps in this level
+    size: tuple[int, int]
+    loss: float
+    terms: dict[str, float]
+    lr: float
+    seconds: float     # since this level started
+    #: the image being optimized (a live reference, not a copy: read it, don't keep it)
+    image: torch.Tensor | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    optimizer: str = "lbfgs"
+    lr: float | None = None
+    decay_every: int = 0       # multiply lr by ``decay`` every N steps (0: constant)
+    decay: float = 0.5
+
+    def check(self) -> "Schedule":
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(unknown_name_message("optimizer", self.optimizer, OPTIMIZERS))
+        if self.lr is not None and not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ConfigError(f"learning rate must be a positive number, got {self.lr}")
+        if self.decay_every < 0 or not (0 < self.decay <= 1):
+            raise ConfigError("lr decay needs --lr-decay-every >= 0 and 0 < --lr-decay <= 1")
+        return self
+
+    @property
+    def learning_rate(self) -> float:
+        return self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
+
+
+def make_optimizer(params, schedule: Schedule) -> torch.optim.Optimizer:
+    lr = schedule.learning_rate
+    name = schedule.optimizer
+    if name == "lbfgs":
+        # one objective evaluation per step() call; state (history) persists across calls
+        return torch.optim.LBFGS(params, lr=lr, max_iter=1, history_size=50, tolerance_grad=-1, tolerance_change=-1)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr)
+    if name == "adamax":
+        return torch.optim.Adamax(params, lr=lr)
+    if name == "adadelta":
+        return torch.optim.Adadelta(params, lr=lr)
+    return torch.optim.SGD(params, lr=lr, momentum=0.9)
+
+
+def run(
+    image: torch.Tensor,
+    objective: Callable[[torch.Tensor], tuple[torch.Tensor, dict]],
+    steps: int,
+    schedule: Schedule,
+    on_step: Callable[[int, float, dict[str, float], float, torch.Tensor], None] | None = None,
+) -> torch.Tensor:
+    """Minimize ``objective`` over the pixels of ``image`` (kept in [0, 1]); return the result."""
+    x = image.detach().clone().requires_grad_(True)
+    opt = make_optimizer([x], schedule)
+    sched = None
+    if schedule.decay_every:
+        sched = torch.optim.lr_scheduler.StepLR(opt, schedule.decay_every, schedule.decay)
+    last: dict = {}
+
+    def closure():
+        opt.zero_grad(set_to_none=True)
+        loss, parts = objective(x)
+        loss.backward()
+        last["loss"], last["parts"] = loss.detach(), parts
+        return loss
+
+    for step in range(1, steps + 1):
+        opt.step(closure)
+        with torch.no_grad():
+            x.clamp_(0.0, 1.0)  # projected step: stay a valid image
+        lr = opt.param_groups[0]["lr"]
+        if sched is not None:
+            sched.step()
+        if on_step is not None:
+            parts = {k: float(v) for k, v in last["parts"].items()}
+            on_step(step, float(last["loss"]), parts, lr, x.detach())
+        if not torch.isfinite(last["loss"]):
+            raise FloatingPointError("the loss became NaN/inf; lower the learning rate")
+    return x.detach()

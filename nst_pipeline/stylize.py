@@ -1,0 +1,126 @@
+"""Stylize frames: coarse-to-fine pyramid, style targets cached for a whole clip."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import torch
+
+from . import color, images, optimize
+from .errors import InputError
+from .job import Job
+from .losses.base import Targets
+from .optimize import StepReport
+
+#: auto pyramid: halve the long side while it stays at least this many px
+PYRAMID_MIN_SIDE = 160
+PYRAMID_MAX_LEVELS = 3
+
+OnStep = Callable[[StepReport], None]
+
+
+def pyramid_sizes(hw: tuple[int, int], levels: int | None) -> list[tuple[int, int]]:
+    """Level sizes, coarsest first, each about half the next (long side)."""
+    h, w = hw
+    long_side = max(h, w)
+    if levels is None:
+        levels = 1
+        while levels < PYRAMID_MAX_LEVELS and long_side / 2 ** levels >= PYRAMID_MIN_SIDE:
+            levels += 1
+    sizes = [images.fit_long_side(hw, max(1, round(long_side / 2 ** k))) for k in range(levels - 1, 0, -1)]
+    return sizes + [(h, w)]
+
+
+class Stylizer:
+    """Stylizes one frame after another with the same job (backbone, terms, styles)."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.config = job.config
+        self._style_cache: dict[tuple[int, int], dict] = {}
+        self._styles: list[torch.Tensor] | None = None
+        if self.config.seed is not None:
+            torch.manual_seed(self.config.seed)
+            if job.device.type == "cuda":
+                torch.backends.cudnn.deterministic = True
+                torch.backends.cudnn.benchmark = False
+
+    def content_size(self, hw: tuple[int, int]) -> tuple[int, int]:
+        return images.fit_long_side(hw, self.config.size)
+
+    def _check_size(self, sizes: list[tuple[int, int]]) -> None:
+        need = self.job.backbone.min_side(self.job.objective.layers)
+        smallest = min(min(s) for s in sizes)
+        if smallest < need:
+            raise InputError(
+                f"image is too small: its short side becomes {smallest} px at the coarsest scale, "
+                f"but layer {self.job.objective.layers[-1]} needs at least {need} px. "
+                "Use a larger --size, fewer --levels, or shallower layers"
+            )
+
+    def _prepared_styles(self, content: torch.Tensor) -> list[torch.Tensor]:
+        if self._styles is None:  # fixed on the first frame: targets stay constant over a clip
+            styles = self.job.styles
+            if self.config.original_colors:
+                styles = [color.match_luminance(s, content) for s in styles]
+            self._styles = styles
+        return self._styles
+
+    def _targets(self, content: torch.Tensor, size: tuple[int, int], extras: dict) -> Targets:
+        styles = self._prepared_styles(content)
+        style_long = max(8, round(max(size) * self.config.style_scale))
+        scaled = [images.resize(s, images.fit_long_side(tuple(s.shape[-2:]), style_long)) for s in styles]
+        cache = self._style_cache.setdefault(size, {})
+        shared = {f"style{i}": cache.setdefault(f"style{i}", {}) for i in range(len(scaled))}
+        return Targets(self.job.backbone, images.resize(content, size), scaled,
+                       self.config.style_blend or (), extras, _cache=dict(shared))
+
+    def _initial(self, content: torch.Tensor, init: torch.Tensor | None, size, frame: int) -> torch.Tensor:
+        if init is not None:
+            return images.resize(init.to(content), size)
+        if self.job.init_image is not None:
+            return images.resize(self.job.init_image, size)
+        if self.config.init == "noise":
+            gen = torch.Generator(device="cpu")
+            gen.manual_seed((self.config.seed or 0) * 1000003 + frame)
+            return torch.rand((1, 3, *size), generator=gen).to(content)
+        return images.resize(content, size)
+
+    def stylize(
+        self,
+        content: torch.Tensor,
+        *,
+        frame: int = 0,
+        init: torch.Tensor | None = None,
+        steps: int | None = None,
+        pyramid: bool = True,
+        extras: dict | None = None,
+        on_step: OnStep | None = None,
+    ) -> torch.Tensor:
+        """Stylize ``content`` (1x3xHxW in [0, 1], any size: resized to ``--size``)."""
+        content = content.to(self.job.device)
+        size = self.content_size(tuple(content.shape[-2:]))
+        content = images.resize(content, size)
+        sizes = pyramid_sizes(size, self.config.levels) if pyramid else [size]
+        self._check_size(sizes)
+        steps = self.config.steps if steps is None else steps
+        image = self._initial(content, init, sizes[0], frame)
+        for level, level_size in enumerate(sizes):
+            image = images.resize(image, level_size)
+            targets = self._targets(content, level_size, extras or {})
+            self.job.objective.prepare(targets)
+            image = self._run_level(image, steps, frame, level, len(sizes), level_size, on_step)
+        if self.config.original_colors:
+            image = color.keep_colors(image, content)
+        return image
+
+    def _run_level(self, image, steps, frame, level, levels, size, on_step) -> torch.Tensor:
+        start = time.perf_counter()
+
+        def report(step, loss, parts, lr, current):
+            if on_step is not None:
+                on_step(StepReport(frame, level, levels, step, steps, size, loss, parts, lr,
+                                   time.perf_counter() - start, current))
+
+        return optimize.run(image, self.job.objective, steps, self.job.schedule, report)
