@@ -38,6 +38,9 @@ class StyleConfig(BaseModel):
     device: str = "auto"
     original_colors: bool = False
     style_scale: float = Field(1.0, gt=0, le=4)
+    #: who computes the (forward-only) targets: torch, an exported ONNX model, or auto
+    targets: str = "torch"
+    onnx_model: Path | None = None
 
     @field_validator("style_blend")
     @classmethod

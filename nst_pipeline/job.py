@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +27,12 @@ class Job:
     schedule: Schedule
     styles: list[torch.Tensor]
     init_image: torch.Tensor | None
+    #: computes targets (forward only); the backbone itself unless --targets picks another
+    target_encoder: Callable | None = None
+
+    @property
+    def encoder(self) -> Callable:
+        return self.target_encoder or self.backbone
 
 
 def resolve_device(name: str) -> torch.device:
@@ -111,5 +117,11 @@ def build_job(config: StyleConfig, registry: Registry | None = None, extra_terms
     terms = build_terms(config, registry, extra_terms)
     backbone = build_backbone(config, registry).to(device)
     objective = Objective(backbone, terms).to(device)
+    target_encoder = None
+    if config.targets != "torch":
+        # forward-only targets through onnxruntime (optional part of the package)
+        from .onnxrt.targets import resolve_target_encoder
+
+        target_encoder = resolve_target_encoder(config, backbone, objective.layers, device)
     return Job(config, device, backbone, objective, schedule, [s.to(device) for s in styles],
-               None if init_image is None else init_image.to(device))
+               None if init_image is None else init_image.to(device), target_encoder)

@@ -73,7 +73,7 @@ class Stylizer:
         scaled = [images.resize(s, images.fit_long_side(tuple(s.shape[-2:]), style_long)) for s in styles]
         cache = self._style_cache.setdefault(size, {})
         shared = {f"style{i}": cache.setdefault(f"style{i}", {}) for i in range(len(scaled))}
-        return Targets(self.job.backbone, images.resize(content, size), scaled,
+        return Targets(self.job.encoder, images.resize(content, size), scaled,
                        self.config.style_blend or (), extras, _cache=dict(shared))
 
     def _initial(self, content: torch.Tensor, init: torch.Tensor | None, size, frame: int) -> torch.Tensor:
