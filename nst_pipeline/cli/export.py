@@ -1,0 +1,80 @@
+"""``nst export onnx``: the frozen, truncated feature extractor as a checked ONNX file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .. import images
+from ..errors import ConfigError, OutputError
+from ..options import build_options, split_pairs
+from ..registry import get_registry
+from . import common as c
+from .app import app
+
+export_app = typer.Typer(help="Export models for other runtimes.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+def parse_layers(text: str | None) -> list[str]:
+    if text is None:
+        return []
+    layers = [l.strip() for l in text.split(",") if l.strip()]
+    if not layers:
+        raise ConfigError("--layers is empty; give comma-separated layer names, e.g. relu1_1,relu2_1")
+    return layers
+
+
+def build_torch_backbone(name: str, backbone_option, pooling, weights):
+    """The named torch backbone with its options (the ONNX one cannot be exported again)."""
+    registry = get_registry()
+    spec = registry.backbone(name.partition(":")[0])
+    if spec.name == "onnx":
+        raise ConfigError("--backbone onnx:FILE is already an ONNX model; export a torch backbone such as vgg19")
+    pairs = dict(split_pairs(backbone_option or (), "backbone option"))
+    if pooling is not None:
+        pairs["pooling"] = pooling
+    if weights is not None:
+        pairs["weights"] = str(weights)
+    return spec.factory(build_options(spec.options, pairs, f"backbone {spec.name!r}"))
+
+
+@export_app.command("onnx")
+def onnx_command(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the model (.onnx).")],
+    backbone: c.Backbone = "vgg19",
+    layers: Annotated[Optional[str], typer.Option(
+        "--layers", help="Comma-separated layers, one output each (default: the backbone's content and style layers).")] = None,
+    backbone_option: c.BackboneOption = None,
+    pooling: c.Pooling = None,
+    weights: c.Weights = None,
+    opset: Annotated[int, typer.Option("--opset", help="ONNX opset (17 or newer).")] = 18,
+    verify: Annotated[bool, typer.Option("--verify/--no-verify", help="Compare with torch at two sizes before writing.")] = True,
+    quiet: c.Quiet = False,
+) -> None:
+    """Export the backbone, truncated after its deepest layer, preprocessing included.
+
+    Input: RGB float in [0, 1], NCHW, any batch, height and width. One output per layer.
+    """
+    from ..onnxrt.export import export_backbone
+
+    if output.suffix.lower() != ".onnx":
+        raise OutputError(f"cannot write {output}: an ONNX model's file name must end in .onnx")
+    out = images.check_output_path(output, [weights] if weights else [], suffixes={".onnx": "ONNX"})
+    wanted = parse_layers(layers)
+    net = build_torch_backbone(backbone, backbone_option, pooling, weights)
+    if not wanted:
+        wanted = list(dict.fromkeys([*net.default_content_layers, *net.default_style_layers]))
+    net.check_layers(wanted)  # unknown names fail before the (slow) export, listing the valid ones
+    info, check = export_backbone(net, wanted, out, backbone_name=backbone, opset=opset, check=verify)
+    if quiet:
+        return
+    c.console.print(f"wrote {out}: {info.backbone}, layers {', '.join(info.layers)}, opset {opset}, "
+                    f"input RGB [0,1] NCHW (min side {info.min_side(info.layers)} px)")
+    if check is not None:
+        sizes = " and ".join(f"{n}x3x{h}x{w}" for n, h, w in check.sizes)
+        c.console.print(f"verified against torch at {sizes}: max relative error {check.worst:.2g} ({check.worst_layer})")
+    else:
+        c.console.print("not compared with torch (--no-verify)")
