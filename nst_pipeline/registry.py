@@ -3,7 +3,8 @@
 The registry loads the built-in plugins and the installed ones (entry-point
 group ``nst_pipeline``), collects the spec records each hook declares, and
 resolves names for the rest of the program. A broken third-party plugin is
-reported by name and skipped; it never takes the others down.
+reported by name (plugin and distribution) and skipped; it never takes the
+others down.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import importlib
-import importlib.util
 import importlib.metadata as md
+import importlib.util
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -22,11 +24,11 @@ import pluggy
 
 from . import hookspecs
 from .errors import ConfigError, PluginError
-from .specs import BackboneSpec, FrameSourceSpec, LossTermSpec
+from .specs import BackboneSpec, FrameSourceSpec, LossTermSpec, PluginOptions
 
 #: Set to any non-empty value (other than 0) to skip entry-point plugins (tests use it).
 DISABLE_AUTOLOAD_ENV = "NST_DISABLE_PLUGIN_AUTOLOAD"
-#: Comma-separated plugin (entry-point) names that must not be loaded.
+#: Comma-separated plugin (entry-point) or distribution names that must not be loaded.
 BLOCK_ENV = "NST_BLOCK_PLUGINS"
 
 BUILTIN_MODULES = (
@@ -46,6 +48,9 @@ KINDS: dict[str, tuple[str, type, str]] = {
     "loss": ("nst_loss_terms", LossTermSpec, "loss term"),
     "source": ("nst_frame_sources", FrameSourceSpec, "frame source"),
 }
+
+# names end up in `--loss NAME:WEIGHT` and `--loss-option NAME.key=value`
+VALID_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
 @dataclass(frozen=True)
@@ -71,10 +76,12 @@ class Registry:
         self.pm.add_hookspecs(hookspecs)
         self.plugins: dict[str, PluginInfo] = {}
         self.broken: list[BrokenPlugin] = []
+        #: plugins that were found but not loaded because of NST_BLOCK_PLUGINS
+        self.blocked: list[PluginInfo] = []
         self._specs: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
         if autoload is None:
-            autoload = os.environ.get(DISABLE_AUTOLOAD_ENV, "") in ("", "0")
-        blocked = {n.strip() for n in os.environ.get(BLOCK_ENV, "").split(",") if n.strip()}
+            autoload = autoload_enabled()
+        blocked = blocked_names()
         for module_name in BUILTIN_MODULES:
             self._register_builtin(module_name)
         for module_name in OPTIONAL_BUILTIN_MODULES:
@@ -84,8 +91,11 @@ class Registry:
             self._load_entry_points(blocked)
         for plugin in extra_plugins:
             name = getattr(plugin, "__name__", None) or type(plugin).__name__
-            if name not in blocked:
-                self._register(plugin, PluginInfo(name, "", "", builtin=False))
+            info = PluginInfo(name, "", "", builtin=False)
+            if name in blocked:
+                self.blocked.append(info)
+            else:
+                self._register(plugin, info)
         self._collect_specs()
 
     # -- loading ---------------------------------------------------------
@@ -102,14 +112,22 @@ class Registry:
         for ep in md.entry_points(group=hookspecs.ENTRY_POINT_GROUP):
             dist = ep.dist.name if ep.dist else ""
             version = ep.dist.version if ep.dist else ""
-            if ep.name in blocked or ep.name in self.plugins:
+            info = PluginInfo(ep.name, dist, version, builtin=False)
+            if ep.name in blocked or (dist and dist in blocked):
+                self.blocked.append(info)
+                continue
+            if ep.name in self.plugins:
+                owner = self.plugins[ep.name]
+                self.broken.append(BrokenPlugin(ep.name, dist, (
+                    f"plugin name {ep.name!r} is already taken by distribution "
+                    f"{owner.distribution or '(none)'!r}; skipped")))
                 continue
             try:
                 plugin = ep.load()
             except Exception as exc:  # a broken plugin must not break the tool
                 self.broken.append(BrokenPlugin(ep.name, dist, f"import failed: {_describe(exc)}"))
                 continue
-            self._register(plugin, PluginInfo(ep.name, dist, version, builtin=False))
+            self._register(plugin, info)
 
     def _register(self, plugin: Any, info: PluginInfo) -> None:
         try:
@@ -124,37 +142,52 @@ class Registry:
 
     # -- collecting specs --------------------------------------------------
     def _collect_specs(self) -> None:
+        # pluggy calls the last registered first; walk in registration order so
+        # built-ins claim their names before third parties.
+        declared: dict[str, list[tuple[str, list[Any]]]] = {}
+        failed: set[str] = set()
         for kind, (hook_name, spec_cls, label) in KINDS.items():
-            caller = getattr(self.pm.hook, hook_name)
-            # pluggy calls the last registered first; walk in registration order so
-            # built-ins claim their names before third parties.
-            for impl in reversed(caller.get_hookimpls()):
-                self._collect_from(impl, kind, spec_cls, label)
-
-    def _collect_from(self, impl: Any, kind: str, spec_cls: type, label: str) -> None:
-        plugin_name = impl.plugin_name
-        info = self.plugins.get(plugin_name)
-        dist = info.distribution if info else ""
-        try:
-            specs = list(impl.function() or ())
-            bad = [s for s in specs if not isinstance(s, spec_cls)]
-            if bad:
-                raise TypeError(f"expected {spec_cls.__name__} records, got {type(bad[0]).__name__}")
-        except Exception as exc:
-            self.broken.append(BrokenPlugin(plugin_name, dist, f"{impl.function.__name__}: {_describe(exc)}"))
-            return
-        table = self._specs[kind]
-        for spec in specs:
-            spec = dataclasses.replace(spec, plugin=plugin_name)
-            if spec.name in table:
-                owner = table[spec.name].plugin
-                self.broken.append(BrokenPlugin(
-                    plugin_name, dist,
-                    f"{label} name {spec.name!r} is already provided by plugin {owner!r}; "
-                    f"the one from {plugin_name!r} was skipped",
-                ))
+            for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
+                name = impl.plugin_name
+                if name in failed:
+                    continue
+                try:
+                    specs = _call_hook(impl, hook_name, spec_cls)
+                except Exception as exc:
+                    failed.add(name)
+                    self._mark_broken(name, f"{hook_name}(): {_describe(exc)}")
+                    continue
+                declared.setdefault(name, []).append((kind, specs))
+        # a plugin whose hook failed contributes nothing at all: half a plugin is worse than none
+        for name, per_kind in declared.items():
+            if name in failed:
                 continue
-            table[spec.name] = spec
+            for kind, specs in per_kind:
+                for spec in specs:
+                    self._add_spec(kind, dataclasses.replace(spec, plugin=name))
+
+    def _add_spec(self, kind: str, spec: Any) -> None:
+        table = self._specs[kind]
+        if spec.name in table:
+            owner = table[spec.name].plugin
+            self.broken.append(BrokenPlugin(spec.plugin, self._dist(spec.plugin), (
+                f"{KINDS[kind][2]} name {spec.name!r} is already provided by plugin {owner!r} "
+                f"({self._dist(owner) or 'no distribution'}); the one from {spec.plugin!r} was skipped")))
+            return
+        table[spec.name] = spec
+
+    def _mark_broken(self, plugin_name: str, error: str) -> None:
+        info = self.plugins.pop(plugin_name, None)
+        if info is not None and info.builtin:
+            raise PluginError(f"built-in plugin {plugin_name} is broken: {error}")
+        self.broken.append(BrokenPlugin(plugin_name, info.distribution if info else "", error))
+        for table in self._specs.values():
+            for key in [k for k, s in table.items() if s.plugin == plugin_name]:
+                del table[key]
+
+    def _dist(self, plugin_name: str) -> str:
+        info = self.plugins.get(plugin_name)
+        return info.distribution if info else ""
 
     # -- lookups -----------------------------------------------------------
     def names(self, kind: str) -> list[str]:
@@ -168,7 +201,11 @@ class Registry:
         if name in table:
             return table[name]
         label = KINDS[kind][2]
-        raise ConfigError(unknown_name_message(label, name, list(table)))
+        message = unknown_name_message(label, name, list(table))
+        skipped = [b for b in self.broken if b.name == name or b.distribution == name]
+        if skipped:
+            message += f" (plugin {skipped[0].name!r} is installed but broken: {skipped[0].error})"
+        raise ConfigError(message)
 
     def backbone(self, name: str) -> BackboneSpec:
         return self.get("backbone", name)
@@ -179,11 +216,56 @@ class Registry:
     def source(self, name: str) -> FrameSourceSpec:
         return self.get("source", name)
 
+    def info(self, spec: Any) -> PluginInfo:
+        """Which plugin (and distribution, version) declared ``spec``."""
+        return self.plugins.get(spec.plugin) or PluginInfo(spec.plugin, "", "", builtin=False)
+
+    def provided_by(self, plugin_name: str) -> list[tuple[str, Any]]:
+        """``(kind, spec)`` for everything one plugin declared."""
+        return [(kind, s) for kind in KINDS for s in self.specs(kind) if s.plugin == plugin_name]
+
     def require_healthy(self) -> None:
         """Raise if any plugin was skipped (used by ``nst plugins check``)."""
         if self.broken:
             names = ", ".join(b.name for b in self.broken)
             raise PluginError(f"broken plugins: {names}")
+
+
+def _call_hook(impl: Any, hook_name: str, spec_cls: type) -> list[Any]:
+    """Call one plugin's hook and insist on a list of well-formed ``spec_cls`` records."""
+    result = impl.function()
+    if result is None:
+        return []
+    if isinstance(result, (str, bytes, dict)) or not isinstance(result, Iterable) or dataclasses.is_dataclass(result):
+        raise TypeError(f"must return a list of {spec_cls.__name__} records, got {type(result).__name__}")
+    specs = list(result)
+    for spec in specs:
+        check_spec(spec, spec_cls)
+    return specs
+
+
+def check_spec(spec: Any, spec_cls: type) -> None:
+    """Raise ``TypeError`` naming what is wrong with one spec record."""
+    if not isinstance(spec, spec_cls):
+        raise TypeError(f"expected {spec_cls.__name__} records, got {type(spec).__name__}")
+    if not isinstance(spec.name, str) or not VALID_NAME.match(spec.name):
+        raise TypeError(f"{spec_cls.__name__} name {spec.name!r} must be letters, digits, '-' or '_'")
+    if not callable(spec.factory):
+        raise TypeError(f"{spec.name!r}: factory is not callable")
+    if not (isinstance(spec.options, type) and issubclass(spec.options, PluginOptions)):
+        raise TypeError(f"{spec.name!r}: options must be a PluginOptions subclass, got {spec.options!r}")
+    if not isinstance(spec.summary, str):
+        raise TypeError(f"{spec.name!r}: summary must be a string")
+    if spec_cls is FrameSourceSpec and not callable(spec.probe):
+        raise TypeError(f"{spec.name!r}: probe is not callable")
+
+
+def autoload_enabled() -> bool:
+    return os.environ.get(DISABLE_AUTOLOAD_ENV, "") in ("", "0")
+
+
+def blocked_names() -> set[str]:
+    return {n.strip() for n in os.environ.get(BLOCK_ENV, "").split(",") if n.strip()}
 
 
 def unknown_name_message(label: str, name: str, valid: Iterable[str]) -> str:

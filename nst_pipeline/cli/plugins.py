@@ -1,0 +1,96 @@
+"""``nst plugins list`` and ``nst plugins check``."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import PluginError
+from ..registry import KINDS, Registry, get_registry
+from .app import app
+from .common import console
+
+plugins_app = typer.Typer(help="List installed plugins and check that they conform.", no_args_is_help=True)
+app.add_typer(plugins_app, name="plugins")
+
+
+@plugins_app.command("list")
+def list_command() -> None:
+    """Every backbone, loss term and frame source, with its plugin, distribution and version."""
+    registry = get_registry()
+    rows = [("KIND", "NAME", "PLUGIN", "DISTRIBUTION", "VERSION", "SUMMARY")]
+    for kind, (_, _, label) in KINDS.items():
+        for spec in registry.specs(kind):
+            info = registry.info(spec)
+            rows.append((label, spec.name, "builtin" if info.builtin else spec.plugin,
+                         info.distribution or "-", info.version or "-", spec.summary))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    for row in rows:
+        line = "  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[5]
+        _say(line)
+    idle = [p for p in registry.plugins.values() if not p.builtin and not registry.provided_by(p.name)]
+    for p in idle:
+        _say(f"note: plugin {p.name} ({p.distribution or 'no distribution'}) is loaded but declares nothing")
+    for b in registry.blocked:
+        _say(f"blocked: {b.name} ({b.distribution or 'no distribution'}) by NST_BLOCK_PLUGINS")
+    if registry.broken:
+        _say(f"{len(registry.broken)} broken plugin(s), skipped:")
+        for b in registry.broken:
+            _say(f"  {b.name} ({b.distribution or 'no distribution'}): {b.error}")
+
+
+def _say(line: str) -> None:
+    # plain text, never wrapped: people grep this
+    console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+@plugins_app.command("check")
+def check_command(
+    name: Annotated[Optional[str], typer.Argument(help="A plugin, distribution, backbone, loss or source name (default: every installed plugin).")] = None,
+    builtins: Annotated[bool, typer.Option("--builtins", help="Also check the built-in backbones, losses and sources.")] = False,
+    sample: Annotated[Optional[list[Path]], typer.Option("--sample", help="A file to check frame sources on (repeatable).")] = None,
+) -> None:
+    """Run the conformance kit (nst_pipeline.testing) on installed plugins."""
+    from .. import testing
+
+    registry = get_registry()
+    chosen = _select(registry, name, builtins)
+    broken = [b for b in registry.broken if name in (None, b.name, b.distribution)]
+    if not chosen and not broken:
+        raise PluginError(f"no plugin matches {name!r}" if name else "no third-party plugins are installed (use --builtins to check the built-ins)")
+    failures = len(broken)
+    for b in broken:
+        _say(f"FAIL {b.name} ({b.distribution or 'no distribution'}): {b.error}")
+    with tempfile.TemporaryDirectory(prefix="nst-check-") as tmp:
+        samples = [*(sample or []), *testing.write_samples(tmp)]
+        for kind, spec in chosen:
+            label = f"{KINDS[kind][2]} {spec.name} ({registry.info(spec).distribution or spec.plugin})"
+            try:
+                passed = testing.check_spec(kind, spec, samples)
+            except testing.NotExercised as exc:
+                _say(f"skip {label}: {exc}")
+                continue
+            except Exception as exc:  # a failing plugin is reported, the others still run
+                failures += 1
+                _say(f"FAIL {label}: {type(exc).__name__}: {exc}")
+                continue
+            _say(f"ok   {label}")
+            for line in passed:
+                _say(f"       - {line}")
+    if failures:
+        raise PluginError(f"{failures} plugin check(s) failed")
+
+
+def _select(registry: Registry, name: str | None, builtins: bool) -> list[tuple[str, object]]:
+    chosen = []
+    for kind in KINDS:
+        for spec in registry.specs(kind):
+            info = registry.info(spec)
+            if name is None and (builtins or not info.builtin):
+                chosen.append((kind, spec))
+            elif name is not None and name in (spec.name, spec.plugin, info.distribution):
+                chosen.append((kind, spec))
+    return chosen

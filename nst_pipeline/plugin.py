@@ -1,0 +1,78 @@
+"""The public API for plugin authors: import everything from here, nothing else.
+
+A plugin is a module (or object) with functions marked :data:`hookimpl`, made
+known through the ``nst_pipeline`` entry-point group of its distribution::
+
+    [project.entry-points.nst_pipeline]
+    mine = "nst_mine"
+
+Its hooks *declare* things and return small frozen spec records; they never do
+work. The built-in backbones, loss terms and frame sources register through the
+same three hooks, so a plugin is a peer of the built-ins. The names below are
+the stable surface; everything else in ``nst_pipeline`` may change between
+releases without notice.
+
+Hooks (each returns a list, or is a generator, of spec records):
+
+``nst_backbones() -> Iterable[BackboneSpec]``
+    Feature extractors. ``BackboneSpec.factory(options)`` returns a :class:`Backbone`.
+``nst_loss_terms() -> Iterable[LossTermSpec]``
+    Loss terms. ``LossTermSpec.factory(options)`` returns a :class:`LossTerm`.
+``nst_frame_sources() -> Iterable[FrameSourceSpec]``
+    Frame readers. ``FrameSourceSpec.probe(location)`` says whether the source reads
+    ``location``; ``factory(location, options)`` returns an open :class:`FrameSource`.
+
+Records and base classes:
+
+:class:`BackboneSpec`, :class:`LossTermSpec`, :class:`FrameSourceSpec`
+    Frozen dataclasses: ``name`` (letters, digits, ``-``, ``_``; it is what users type),
+    ``factory``, one-line ``summary``, ``options`` (a :class:`PluginOptions` subclass).
+    Loss terms add ``default_weight``, ``default`` (active without ``--loss``) and
+    ``video_only``; frame sources add ``probe`` and ``priority`` (higher is asked first).
+:class:`PluginOptions`
+    Pydantic base model for options: unknown keys are an error naming the valid ones,
+    values are frozen. ``--loss-option NAME.key=value`` / ``--backbone-option key=value``
+    fill it; list fields take ``a,b,c``. :class:`NoOptions` takes none.
+:class:`Backbone`
+    ``torch.nn.Module`` built from a preprocessing module and named layers in forward
+    order; input is RGB float in [0, 1], NCHW. Its ``forward(image, layers)`` returns
+    exactly the requested layers and stops after the deepest; parameters are frozen.
+    Set ``default_content_layers`` / ``default_style_layers`` and ``preprocessing``.
+:class:`LossTerm`
+    ``torch.nn.Module``: ``bind(backbone)`` fills default layers (``default_layers_from``
+    = ``"content"`` or ``"style"``), ``prepare(targets)`` caches targets once (no grad),
+    ``forward(feats, image)`` returns one scalar from the named features.
+:class:`Targets`
+    What terms compare against: ``content_features(layers)``, ``style_features(layers)``
+    (one dict per style), ``blend_weights()``, ``extras`` (per-frame video tensors).
+:class:`FrameSource`
+    Iterates HxWx3 RGB numpy frames (uint8, or float32 in [0, 1]) of one size; sets
+    ``fps``, ``frame_count`` when known; ``close()`` releases the file.
+Errors
+    Raise :class:`InputError`, :class:`ConfigError`, :class:`WeightsError` (subclasses of
+    :class:`NSTError`) for problems a user can fix: the CLI prints the message, no traceback.
+:func:`cache_dir`
+    Where weights may be cached (``$NST_CACHE_DIR`` overrides it).
+
+The conformance kit for a plugin's own tests is :mod:`nst_pipeline.testing`.
+"""
+
+from __future__ import annotations
+
+from .backbones.base import Backbone
+from .backbones.weights import cache_dir
+from .errors import ConfigError, InputError, NSTError, OutputError, PluginError, WeightsError
+from .hookspecs import ENTRY_POINT_GROUP, hookimpl, hookspec
+from .losses.base import LossTerm, Targets
+from .sources.base import FrameSource
+from .specs import BackboneSpec, FrameSourceSpec, LossTermSpec, NoOptions, PluginOptions
+
+#: the hooks a plugin may implement, in the order the registry calls them
+HOOKS = ("nst_backbones", "nst_loss_terms", "nst_frame_sources")
+
+__all__ = [
+    "ENTRY_POINT_GROUP", "HOOKS", "hookimpl", "hookspec",
+    "BackboneSpec", "LossTermSpec", "FrameSourceSpec", "PluginOptions", "NoOptions",
+    "Backbone", "LossTerm", "Targets", "FrameSource", "cache_dir",
+    "NSTError", "InputError", "OutputError", "ConfigError", "WeightsError", "PluginError",
+]
