@@ -20,7 +20,7 @@ CUDA_PROVIDER = "CUDAExecutionProvider"
 CPU_PROVIDER = "CPUExecutionProvider"
 
 
-def session_options(threads: int | None = None):
+def session_options(threads: int | None = None, spinning: bool = False):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -31,7 +31,7 @@ def session_options(threads: int | None = None):
     options.intra_op_num_threads = max(1, threads or torch.get_num_threads())
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3  # errors only: the core never prints
     return options
