@@ -48,8 +48,11 @@ def resolve_device(name: str) -> torch.device:
 
 
 def build_backbone(config: StyleConfig, registry: Registry) -> Backbone:
-    spec = registry.backbone(config.backbone)
+    name, sep, argument = config.backbone.partition(":")
+    spec = registry.backbone(name)
     pairs = dict(split_pairs(config.backbone_options, "backbone option"))
+    if sep:  # "kind:argument", e.g. onnx:FILE -> spec "onnx" with option model=FILE
+        pairs["model"] = argument
     if config.pooling is not None:
         pairs["pooling"] = config.pooling
     if config.weights is not None:

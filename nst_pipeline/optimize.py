@@ -79,7 +79,7 @@ def run(
     on_step: Callable[[int, float, dict[str, float], float, torch.Tensor], None] | None = None,
 ) -> torch.Tensor:
     """Minimize ``objective`` over the pixels of ``image`` (kept in [0, 1]); return the result."""
-    x = image.detach().clone().requires_grad_(True)
+    x = image.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
     opt = make_optimizer([x], schedule)
     sched = None
     if schedule.decay_every:

@@ -45,7 +45,8 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 
 def style_kwargs(*, style, style_blend, size, steps, levels, optimizer, lr, lr_decay_every, lr_decay,
                  content_weight, style_weight, tv_weight, loss, loss_option, init, seed, backbone,
-                 backbone_option, pooling, weights, device, original_colors, style_scale) -> dict:
+                 backbone_option, pooling, weights, device, original_colors, style_scale,
+                 targets="torch", onnx_model=None) -> dict:
     """CLI values -> keyword arguments of :class:`~nst_pipeline.config.StyleConfig`."""
     return dict(
         styles=tuple(style or ()), style_blend=tuple(style_blend) if style_blend else None, size=size,
@@ -54,6 +55,7 @@ def style_kwargs(*, style, style_blend, size, steps, levels, optimizer, lr, lr_d
         losses=tuple(loss or ()), loss_options=tuple(loss_option or ()), init=init, seed=seed,
         backbone=backbone, backbone_options=tuple(backbone_option or ()), pooling=pooling, weights=weights,
         device=device, original_colors=original_colors, style_scale=style_scale,
+        targets=targets, onnx_model=onnx_model,
     )
 
 
@@ -126,3 +128,8 @@ def fail_if_missing(path: Path, what: str) -> None:
 
 def stdout_is_data(output: str) -> bool:
     return output == "-" and not sys.stdout.isatty()
+
+
+# --targets / --onnx-model (issue 4): forward-only targets through an exported model
+Targets = Annotated[str, typer.Option("--targets", help="Who computes the targets: torch, onnx (onnxruntime), or auto (the faster here, measured once).")]
+OnnxModel = Annotated[Optional[Path], typer.Option("--onnx-model", help="Exported model for --targets onnx/auto (default: export once into the cache).")]

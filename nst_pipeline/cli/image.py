@@ -43,6 +43,8 @@ def image_command(
     device: c.Device = "auto",
     original_colors: c.OriginalColors = False,
     style_scale: c.StyleScale = 1.0,
+    targets: c.Targets = "torch",
+    onnx_model: c.OnnxModel = None,
     save_every: Annotated[int, typer.Option("--save-every", help="Also write OUT-stepNNNN.png every N steps (0: off).")] = 0,
     log_json: c.LogJson = None,
     quiet: c.Quiet = False,
@@ -56,7 +58,8 @@ def image_command(
         lr=lr, lr_decay_every=lr_decay_every, lr_decay=lr_decay, content_weight=content_weight,
         style_weight=style_weight, tv_weight=tv_weight, loss=loss, loss_option=loss_option, init=init,
         seed=seed, backbone=backbone, backbone_option=backbone_option, pooling=pooling, weights=weights,
-        device=device, original_colors=original_colors, style_scale=style_scale))
+        device=device, original_colors=original_colors, style_scale=style_scale,
+        targets=targets, onnx_model=onnx_model))
     with open_source(str(content), kind="image") as source:
         frame = frame_to_tensor(next(iter(source)))
     job = build_job(config)

@@ -19,8 +19,9 @@ def gram(features: torch.Tensor) -> torch.Tensor:
     """Gram matrix per batch item, averaged over positions: ``F F^T / (H W)``."""
     n, c, h, w = features.shape
     flat = features.reshape(n, c, h * w)
-    # fp32 even under autocast: Gram sums over many positions and overflows fp16
-    flat = flat.float()
+    if flat.dtype in (torch.float16, torch.bfloat16):
+        # Gram sums over many positions: in half precision it overflows / loses the style signal
+        flat = flat.float()
     return flat @ flat.transpose(1, 2) / (h * w)
 
 

@@ -44,7 +44,7 @@ def frame_to_tensor(frame: np.ndarray) -> torch.Tensor:
     if frame.ndim != 3 or frame.shape[2] != 3:
         raise InputError(f"a frame must be HxWx3 RGB, got shape {frame.shape}")
     arr = frame.astype(np.float32) / 255.0 if frame.dtype == np.uint8 else frame.astype(np.float32)
-    return torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1).unsqueeze(0)
+    return torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1).unsqueeze(0).contiguous()
 
 
 def open_source(location: str, registry: Registry | None = None, kind: str | None = None, options=None) -> FrameSource:
