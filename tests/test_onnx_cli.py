@@ -174,3 +174,48 @@ def test_image_with_onnx_targets_matches_torch_targets(with_tiny, tmp_path, monk
     assert main([*common, "--targets", "tensorrt", "-o", str(tmp_path / "x.png")]) == 2
     assert "unknown --targets value 'tensorrt'" in capfd.readouterr().err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_conflicting_or_pointless_requests(tmp_path, capfd):
+    model = tmp_path / "tiny.onnx"
+    export_backbone(TinyBackbone(), ["relu1_1", "relu2_1", "relu3_1"], model, backbone_name="tiny", check=False)
+    img = write_image(tmp_path / "i.png", (32, 32))
+    assert main(["eval", "style", str(img), "-c", str(img), "-s", str(img), "--onnx", str(model), "--backbone", "vgg19"]) == 2
+    assert "--onnx replaces --backbone" in capfd.readouterr().err
+    assert main(["export", "onnx", "--backbone", f"onnx:{model}", "-o", str(tmp_path / "again.onnx")]) == 2
+    assert "already an ONNX model" in capfd.readouterr().err
+    assert not (tmp_path / "again.onnx").exists()
+
+
+def test_eval_style_with_tiny_onnx_equals_tiny_torch(with_tiny, tmp_path, capsys):
+    model = tmp_path / "tiny.onnx"
+    export_backbone(TinyBackbone(), ["relu1_1", "relu2_1", "relu3_1"], model, backbone_name="tiny", check=False)
+    out, content = write_image(tmp_path / "o.png", (40, 32), seed=1), write_image(tmp_path / "c.png", (40, 32), seed=2)
+    styles = [write_image(tmp_path / f"s{i}.png", (30, 36), seed=3 + i) for i in range(2)]
+    args = ["eval", "style", str(out), "-c", str(content), "-s", str(styles[0]), "-s", str(styles[1]),
+            "--style-blend", "3", "--style-blend", "1", "--json"]
+    assert main([*args, "--backbone", "tiny"]) == 0
+    by_torch = json.loads(capsys.readouterr().out)
+    assert main([*args, "--onnx", str(model)]) == 0
+    by_onnx = json.loads(capsys.readouterr().out)
+    assert by_onnx["content"] == pytest.approx(by_torch["content"], rel=1e-5)
+    assert by_onnx["style"] == pytest.approx(by_torch["style"], rel=1e-5)
+    assert by_torch["style_layers"] == ["relu1_1", "relu2_1", "relu3_1"]
+    # the numbers are the hand-written distances (content at the output's size, styles at its long side)
+    from nst_pipeline.images import fit_long_side, load_image, resize
+
+    net, o, c = TinyBackbone(), load_image(out), load_image(content)
+    s = [resize(load_image(p), fit_long_side((36, 30), 40)) for p in styles]
+    with torch.no_grad():
+        fo, fc = net(o, ["relu2_1", "relu3_1"]), net(c, ["relu2_1"])
+        fs = [net(x, ["relu3_1"])["relu3_1"] for x in s]
+
+    def gram(f):
+        flat = f.reshape(f.shape[1], -1)
+        return flat @ flat.T / flat.shape[1]
+
+    content_d = ((fo["relu2_1"] - fc["relu2_1"]) ** 2).sum() / (fc["relu2_1"] ** 2).sum()
+    target = 0.75 * gram(fs[0]) + 0.25 * gram(fs[1])
+    style3 = ((gram(fo["relu3_1"]) - target) ** 2).sum() / (target ** 2).sum()
+    assert by_onnx["content"] == pytest.approx(float(content_d), rel=1e-4)
+    assert by_onnx["per_layer"]["style:relu3_1"] == pytest.approx(float(style3), rel=1e-4)
