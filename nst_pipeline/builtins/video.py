@@ -1,0 +1,34 @@
+"""Video built-ins: frame sources (video file, image folder, raw stdin) and the temporal loss."""
+
+from __future__ import annotations
+
+from ..hookspecs import hookimpl
+from ..losses.temporal import TemporalLoss
+from ..sources.folder import ImageFolderSource, probe_folder
+from ..sources.stream import RawStreamSource, StreamOptions, probe_stream
+from ..sources.video import VideoFileSource, probe_video
+from ..specs import FrameSourceSpec, LossTermSpec, NoOptions
+
+#: default --temporal-weight (the term is a pixel MSE; see losses/temporal.py)
+TEMPORAL_WEIGHT = 2e4
+
+
+@hookimpl
+def nst_frame_sources():
+    return [
+        FrameSourceSpec("stdin", lambda loc, o: RawStreamSource(o), probe_stream,
+                        "raw RGB24 frames on stdin ('-'; needs --frame-size WxH)", StreamOptions, priority=20),
+        FrameSourceSpec("video", lambda loc, o: VideoFileSource(loc), probe_video,
+                        "a video file, decoded with OpenCV (MP4, MKV, AVI, MOV, WebM, ...)", priority=5),
+        FrameSourceSpec("folder", lambda loc, o: ImageFolderSource(loc), probe_folder,
+                        "a folder or glob of images, in natural order (frame2 before frame10)", priority=5),
+    ]
+
+
+@hookimpl
+def nst_loss_terms():
+    return [
+        LossTermSpec("temporal", lambda o: TemporalLoss(), "pull each video frame towards the flow-warped "
+                     "previous result where the flow is trusted (Ruder et al. 2016)", NoOptions,
+                     default_weight=TEMPORAL_WEIGHT, default=False, video_only=True),
+    ]

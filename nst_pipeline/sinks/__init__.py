@@ -1,0 +1,57 @@
+"""Frame sinks: a video file (with the source's audio), a folder of PNGs, raw RGB24 on stdout."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import OutputError
+from ..images import check_output_path
+from .base import FrameSink
+from .folder import FolderSink
+from .stream import RawStreamSink
+from .video import VIDEO_SUFFIXES, VideoFileSink
+
+__all__ = ["FrameSink", "FolderSink", "RawStreamSink", "VideoFileSink", "open_sink", "sink_kind"]
+
+
+def sink_kind(output: str) -> str:
+    """``-`` -> stdout; a video suffix -> video; anything else (no suffix, a folder) -> folder."""
+    if output == "-":
+        return "stdout"
+    path = Path(output)
+    if path.suffix.lower() in VIDEO_SUFFIXES and not path.is_dir():
+        return "video"
+    if path.suffix and not path.is_dir():
+        raise OutputError(f"cannot write frames to {output}: use a video file ({', '.join(sorted(VIDEO_SUFFIXES))}), "
+                          "a folder (for numbered PNGs) or '-' (raw RGB24 on stdout)")
+    return "folder"
+
+
+def check_sink(output: str, inputs: list[str]) -> str:
+    """Refuse an output that is an input or can't be written, before any work; return its kind."""
+    kind = sink_kind(output)
+    if kind == "video":
+        check_output_path(output, inputs, suffixes=None)
+    elif kind == "folder":
+        folder = Path(output)
+        for src in inputs:
+            if src != "-" and Path(src).resolve() == folder.resolve():
+                raise OutputError(f"output folder {folder} is the input {src}; refusing to overwrite an input")
+        parent = folder if folder.is_dir() else folder.parent
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir():
+            raise OutputError(f"cannot write frames into {folder}: {parent} is not a folder")
+        if not os.access(parent, os.W_OK):
+            raise OutputError(f"cannot write frames into {folder}: {parent} is not writable")
+    return kind
+
+
+def open_sink(output: str, *, fps: float | None, audio_from: Path | None = None, audio_start: float = 0.0) -> FrameSink:
+    kind = sink_kind(output)
+    if kind == "stdout":
+        return RawStreamSink()
+    if kind == "video":
+        return VideoFileSink(Path(output), fps, audio_from, audio_start)
+    return FolderSink(Path(output))

@@ -1,0 +1,1 @@
+"""Video mode: optical flow, the temporal frame loop, resumable work folders, steadiness metric."""

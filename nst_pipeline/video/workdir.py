@@ -1,0 +1,119 @@
+"""A work folder that makes long video jobs resumable.
+
+Layout: ``manifest.json`` (the job's settings and one record per finished frame)
+and ``frames/000000.png ...`` (each stylized frame, written atomically). A frame
+counts as finished once its PNG exists under its final name, so a killed job loses
+at most the frame in flight. ``--resume`` refuses a folder made with other settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from .. import images
+from ..errors import ConfigError, OutputError
+
+MANIFEST = "manifest.json"
+FORMAT_VERSION = 1
+
+
+def fingerprint(settings: dict) -> str:
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def differences(old: dict, new: dict) -> list[str]:
+    keys = sorted(set(old) | set(new))
+    return [f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in keys if old.get(k) != new.get(k)]
+
+
+class WorkDir:
+    def __init__(self, path: Path, settings: dict, records: list[dict] | None = None) -> None:
+        self.path = Path(path)
+        self.frames_dir = self.path / "frames"
+        self.settings = json.loads(json.dumps(settings, default=str))  # as it reads back from disk
+        self.records = records or []
+
+    @classmethod
+    def open(cls, path: Path, settings: dict, resume: bool) -> "WorkDir":
+        """Start a work folder, or (``resume``) reopen one made with identical ``settings``."""
+        path = Path(path)
+        manifest = path / MANIFEST
+        if manifest.exists():
+            work = cls._load(path, manifest)
+            if not resume:
+                raise ConfigError(
+                    f"work folder {path} holds {work.done()} finished frames of an earlier job; pass --resume "
+                    "to continue it, or delete the folder to start over")
+            new = json.loads(json.dumps(settings, default=str))
+            if work.settings != new:
+                changed = "; ".join(differences(work.settings, new))
+                raise ConfigError(f"cannot resume from {path}: it was made with other settings ({changed}). "
+                                  "Rerun with the original options, or delete the folder to start over")
+            work.records = work.records[: work.done()]
+            return work
+        if path.exists() and not path.is_dir():
+            raise OutputError(f"work folder {path} exists and is not a folder")
+        work = cls(path, settings)
+        try:
+            work.frames_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create work folder {path}: {exc}") from None
+        work._write_manifest()
+        return work
+
+    @classmethod
+    def _load(cls, path: Path, manifest: Path) -> "WorkDir":
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+            if data.get("version") != FORMAT_VERSION:
+                raise ValueError(f"unknown manifest version {data.get('version')!r}")
+            return cls(path, data["settings"], list(data.get("frames", [])))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"work folder {path} has an unreadable manifest ({exc}); delete the folder") from None
+
+    def frame_path(self, index: int) -> Path:
+        return self.frames_dir / f"{index:06d}.png"
+
+    def done(self) -> int:
+        """Finished frames: the unbroken run of frame files from the first one."""
+        n = 0
+        while self.frame_path(n).exists():
+            n += 1
+        return n
+
+    def load_frame(self, index: int) -> np.ndarray:
+        with Image.open(self.frame_path(index)) as img:
+            return np.asarray(img.convert("RGB"), dtype=np.uint8)
+
+    def save_frame(self, index: int, frame: np.ndarray, record: dict) -> None:
+        images.atomic_write(self.frame_path(index), lambda tmp: Image.fromarray(frame).save(tmp, format="PNG"))
+        self.records = self.records[:index] + [record]
+        self._write_manifest()
+
+    def _write_manifest(self) -> None:
+        data = {"version": FORMAT_VERSION, "fingerprint": fingerprint(self.settings),
+                "settings": self.settings, "frames": self.records}
+        text = json.dumps(data, indent=1)
+        images.atomic_write(self.path / MANIFEST, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def describe_input(location: str) -> dict:
+    """What identifies the input for --resume: its path and, for a file, size and mtime."""
+    if location == "-":
+        return {"input": "-"}
+    path = Path(location)
+    info = {"input": str(path.resolve()) if path.exists() else location}
+    if path.is_file():
+        st = os.stat(path)
+        info.update(input_bytes=st.st_size, input_mtime_ns=st.st_mtime_ns)
+    return info
