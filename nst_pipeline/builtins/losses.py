@@ -20,7 +20,7 @@ def nst_loss_terms():
                      default_weight=1.0, default=True),
         LossTermSpec("style", lambda o: GramStyleLoss(o.layers, o.layer_weights),
                      "Gram-matrix distance to the style image(s) (default relu1_1..relu5_1)", LayerOptions,
-                     default_weight=1e4, default=True),
+                     default_weight=10.0, default=True),
         LossTermSpec("tv", lambda o: TotalVariationLoss(),
                      "total variation: smooths high-frequency noise", NoOptions,
                      default_weight=1.0, default=True),
