@@ -158,11 +158,10 @@ class Registry:
                     self._mark_broken(name, f"{hook_name}(): {_describe(exc)}")
                     continue
                 declared.setdefault(name, []).append((kind, specs))
-        # a plugin whose hook failed contributes nothing at all: half a plugin is worse than none
-        for name, per_kind in declared.items():
-            if name in failed:
-                continue
-            for kind, specs in per_kind:
+        # a plugin whose hook failed contributes nothing at all: half a plugin is worse than none.
+        # Names are claimed in registration order (built-ins first), not in hook-call order.
+        for name in list(self.plugins):
+            for kind, specs in declared.get(name, []):
                 for spec in specs:
                     self._add_spec(kind, dataclasses.replace(spec, plugin=name))
 
