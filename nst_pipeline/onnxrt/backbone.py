@@ -18,6 +18,9 @@ class OnnxBackbone(Backbone):
     Good for targets and scoring; optimization needs image gradients and stays in torch.
     """
 
+    #: no autograd through onnxruntime: tools that probe gradients should skip this one
+    differentiable = False
+
     def __init__(self, features: OnnxFeatures) -> None:
         nn.Module.__init__(self)  # no torch layers to build: the graph lives in the file
         info = features.info
