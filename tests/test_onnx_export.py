@@ -143,3 +143,13 @@ def test_feature_graph_equals_backbone_forward(tiny_backbone):
         outs = dict(zip(graph.layers, graph(image)))
     for layer in LAYERS:
         assert torch.equal(outs[layer], ref[layer])
+
+
+def test_opset_17_is_converted_quietly(tmp_path, capfd):
+    path = tmp_path / "o17.onnx"
+    export_backbone(TinyBackbone(), ["relu1_1", "relu2_1"], path, backbone_name="tiny", opset=17)
+    assert {o.domain: o.version for o in onnx.load(str(path)).opset_import}[""] == 17
+    onnx.checker.check_model(str(path), full_check=True)
+    assert capfd.readouterr().err == ""  # the core never prints, nor lets the exporter chat
+    with pytest.raises(ConfigError, match="opset 16 is too old"):
+        export_backbone(TinyBackbone(), ["relu1_1"], tmp_path / "o16.onnx", backbone_name="tiny", opset=16)

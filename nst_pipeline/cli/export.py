@@ -52,7 +52,7 @@ def onnx_command(
     weights: c.Weights = None,
     opset: Annotated[int, typer.Option("--opset", help="ONNX opset (17 or newer).")] = 18,
     verify: Annotated[bool, typer.Option("--verify/--no-verify", help="Compare with torch at two sizes before writing.")] = True,
-    quiet: c.Quiet = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
 ) -> None:
     """Export the backbone, truncated after its deepest layer, preprocessing included.
 
@@ -71,7 +71,11 @@ def onnx_command(
     info, check = export_backbone(net, wanted, out, backbone_name=backbone, opset=opset, check=verify)
     if quiet:
         return
-    c.console.print(f"wrote {out}: {info.backbone}, layers {', '.join(info.layers)}, opset {opset}, "
+    import onnx
+
+    model = onnx.load(str(out), load_external_data=False)
+    written = max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=opset)
+    c.console.print(f"wrote {out}: {info.backbone}, layers {', '.join(info.layers)}, opset {written}, "
                     f"input RGB [0,1] NCHW (min side {info.min_side(info.layers)} px)")
     if check is not None:
         sizes = " and ".join(f"{n}x3x{h}x{w}" for n, h, w in check.sizes)

@@ -8,8 +8,10 @@ per requested layer, named after it. The file is checked with ``onnx.checker``
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
+import logging
 import os
 import tempfile
 from collections.abc import Sequence
@@ -112,8 +114,9 @@ def to_onnx(graph: FeatureGraph, min_side: int, opset: int = OPSET) -> onnx.Mode
     dims = {0: torch.export.Dim("batch", min=1), 2: torch.export.Dim("height", min=low),
             3: torch.export.Dim("width", min=low)}
     try:
-        program = torch.onnx.export(graph, (example,), dynamo=True, opset_version=opset, verbose=False,
-                                    dynamic_shapes={"image": dims}, external_data=False, **names)
+        with _quiet_exporter():
+            program = torch.onnx.export(graph, (example,), dynamo=True, opset_version=opset, verbose=False,
+                                        dynamic_shapes={"image": dims}, external_data=False, **names)
         return program.model_proto
     except Exception as first:  # the exporter's own failures vary by version; keep the reason
         buffer = io.BytesIO()
@@ -124,6 +127,20 @@ def to_onnx(graph: FeatureGraph, min_side: int, opset: int = OPSET) -> onnx.Mode
         except Exception as second:
             raise RuntimeError(f"ONNX export failed: dynamo: {first}; torchscript: {second}") from second
         return onnx.load_from_string(buffer.getvalue())
+
+
+@contextlib.contextmanager
+def _quiet_exporter():
+    """The exporter logs chatty warnings (e.g. converting opset 18 down to 17); the core never prints."""
+    loggers = [logging.getLogger(n) for n in ("torch.onnx", "onnxscript")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
 
 
 def annotate(model: onnx.ModelProto, info: ModelInfo) -> onnx.ModelProto:
