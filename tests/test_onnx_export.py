@@ -153,3 +153,19 @@ def test_opset_17_is_converted_quietly(tmp_path, capfd):
     assert capfd.readouterr().err == ""  # the core never prints, nor lets the exporter chat
     with pytest.raises(ConfigError, match="opset 16 is too old"):
         export_backbone(TinyBackbone(), ["relu1_1"], tmp_path / "o16.onnx", backbone_name="tiny", opset=16)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the legacy exporter says it is legacy
+def test_falls_back_to_torchscript_exporter_when_dynamo_fails(tmp_path, monkeypatch):
+    real = torch.onnx.export
+
+    def dynamo_broken(*args, dynamo=True, **kwargs):
+        if dynamo:
+            raise RuntimeError("pretend the dynamo exporter cannot handle this graph")
+        return real(*args, dynamo=False, **kwargs)
+
+    monkeypatch.setattr(torch.onnx, "export", dynamo_broken)
+    path = tmp_path / "ts.onnx"
+    _, check = export_backbone(TinyBackbone(), ["relu1_1", "relu3_1"], path, backbone_name="tiny")
+    assert check.worst < 1e-4
+    assert [o.name for o in onnx.load(str(path)).graph.output] == ["relu1_1", "relu3_1"]
