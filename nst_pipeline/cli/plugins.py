@@ -49,7 +49,7 @@ def _say(line: str) -> None:
 
 @plugins_app.command("check")
 def check_command(
-    name: Annotated[Optional[str], typer.Argument(help="A plugin, distribution, backbone, loss or source name (default: every installed plugin).")] = None,
+    names: Annotated[Optional[list[str]], typer.Argument(help="Plugin, distribution, backbone, loss or source names (default: every installed plugin).", show_default=False)] = None,
     builtins: Annotated[bool, typer.Option("--builtins", help="Also check the built-in backbones, losses and sources.")] = False,
     sample: Annotated[Optional[list[Path]], typer.Option("--sample", help="A file to check frame sources on (repeatable).")] = None,
 ) -> None:
@@ -57,10 +57,11 @@ def check_command(
     from .. import testing
 
     registry = get_registry()
-    chosen = _select(registry, name, builtins)
-    broken = [b for b in registry.broken if name in (None, b.name, b.distribution)]
+    chosen = _select(registry, names, builtins)
+    broken = [b for b in registry.broken if not names or {b.name, b.distribution} & set(names)]
     if not chosen and not broken:
-        raise PluginError(f"no plugin matches {name!r}" if name else "no third-party plugins are installed (use --builtins to check the built-ins)")
+        raise PluginError(f"no plugin matches {', '.join(names)}" if names else
+                          "no third-party plugins are installed (use --builtins to check the built-ins)")
     failures = len(broken)
     for b in broken:
         _say(f"FAIL {b.name} ({b.distribution or 'no distribution'}): {b.error}")
@@ -84,13 +85,13 @@ def check_command(
         raise PluginError(f"{failures} plugin check(s) failed")
 
 
-def _select(registry: Registry, name: str | None, builtins: bool) -> list[tuple[str, object]]:
+def _select(registry: Registry, names: list[str] | None, builtins: bool) -> list[tuple[str, object]]:
     chosen = []
     for kind in KINDS:
         for spec in registry.specs(kind):
             info = registry.info(spec)
-            if name is None and (builtins or not info.builtin):
+            if not names and (builtins or not info.builtin):
                 chosen.append((kind, spec))
-            elif name is not None and name in (spec.name, spec.plugin, info.distribution):
+            elif names and {spec.name, spec.plugin, info.distribution} & set(names):
                 chosen.append((kind, spec))
     return chosen

@@ -26,7 +26,7 @@ __version__ = "0.1.0"
 
 #: default weight: the relative W2 has about the size of the relative Gram error at the
 #: start of a run (measured on the sample pairs, see README), so it matches `style`
-DEFAULT_WEIGHT = 1e4
+DEFAULT_WEIGHT = 10.0
 
 
 class MeanCovOptions(PluginOptions):
