@@ -113,6 +113,9 @@ def main() -> None:
     orig_err = warping_error(frames, frames).mean
     a = rows[0]
     print(f"\nfirst frame: {args.first_steps} steps in {first_seconds:.1f} s, final loss {first_losses[-1]:.4g}")
+    c1 = rows[-1]["loss_after_1_step"]
+    reach = next((i + 1 for i, v in enumerate(first_losses) if v <= c1), None)
+    print(f"(c)'s later frames start at loss {c1:.4g}; the first frame got there after {reach} of {args.first_steps} steps")
     print(f"original clip warping error: {orig_err:.5f}")
     print("| variant | s / later frame | vs (a) | warping error | vs (a) | loss after 1 step | after all steps |")
     print("|---|---|---|---|---|---|---|")
@@ -121,7 +124,8 @@ def main() -> None:
               f"| {r['warping_error']:.5f} | {r['warping_error'] / a['warping_error']:.2f}x "
               f"| {r['loss_after_1_step']:.4g} | {r['loss_after_all_steps']:.4g} |")
     if args.json:
-        args.json.write_text(json.dumps({"rows": rows, "first_seconds": first_seconds, "original_error": orig_err,
+        args.json.write_text(json.dumps({"rows": rows, "first_seconds": first_seconds, "first_losses": first_losses,
+                                         "original_error": orig_err,
                                          "args": {k: str(v) for k, v in vars(args).items()}}, indent=1))
 
 

@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 from PIL import Image
+from test_video_helpers import single_thread  # noqa: F401  (fixture)
 from test_video_helpers import dominant_frequency, moving_frames, write_clip, write_clip_with_tone
 
 from nst_pipeline import registry as registry_module
@@ -16,6 +17,8 @@ from nst_pipeline.cli.app import main
 from nst_pipeline.sources.folder import ImageFolderSource
 from nst_pipeline.sources.video import VideoFileSource
 from nst_pipeline.video import pipeline
+
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 @pytest.fixture
@@ -187,7 +190,7 @@ def test_ffmpeg_pipe_through_the_real_command(tmp_path, shared_data):
     cmd = (f"set -o pipefail; {ffmpeg} -v error -i {clip} -frames:v 3 -vf scale=32:26 -f rawvideo -pix_fmt rgb24 - "
            f"| {nst} video - --frame-size 32x26 --fps 29.97 -s {style} --first-steps 2 --steps 1 --device cpu -o - "
            f"| {ffmpeg} -v error -f rawvideo -pix_fmt rgb24 -s 32x26 -r 29.97 -i - -pix_fmt yuv420p {out}")
-    env = {**os.environ, "NST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    env = {**os.environ, "NST_DISABLE_PLUGIN_AUTOLOAD": "1", "OMP_NUM_THREADS": "1"}
     run = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, env=env, timeout=300)
     assert run.returncode == 0, run.stderr
     assert "wrote stdout (3 frames)" in run.stderr

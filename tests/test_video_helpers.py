@@ -7,6 +7,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
+import torch
 
 
 def texture(h: int, w: int, seed: int = 0) -> np.ndarray:
@@ -78,3 +80,13 @@ def dominant_frequency(path: Path) -> tuple[float, float]:
     samples = np.concatenate(chunks)
     spectrum = np.abs(np.fft.rfft(samples))
     return float(np.fft.rfftfreq(len(samples), 1 / rate)[spectrum.argmax()]), len(samples) / rate
+
+
+@pytest.fixture
+def single_thread():
+    """One torch thread for these many tiny ops: on a busy 2-core box, two OpenMP threads
+    spin against other processes and run the tiny backbone ~20x slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_video_helpers import single_thread  # noqa: F401  (fixture)
 from test_video_helpers import moving_frames
 
 from nst_pipeline.config import make_config
@@ -14,6 +15,8 @@ from nst_pipeline.stylize import Stylizer
 from nst_pipeline.video.flow import FlowEstimator, frame_pair
 from nst_pipeline.video.pipeline import FrameLoop, VideoSettings
 from nst_pipeline.video.workdir import WorkDir
+
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 class ListSink(FrameSink):

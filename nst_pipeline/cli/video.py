@@ -204,7 +204,7 @@ class FrameProgress:
         info = "resumed" if r.resumed else ""
         if self.computed:
             rate = self.computed / max(self.busy, 1e-9)
-            info = f"{rate:.3g} frames/s"
+            info = f"{rate:.3g} frames/s" + (f" ({1 / rate:.3g} s/frame)" if rate < 1 else "")
             if self.total:
                 info += f"  ETA {_clock((self.total - r.index - 1) / rate)}"
         self.progress.update(self.frames_task, completed=r.index + 1, info=info)

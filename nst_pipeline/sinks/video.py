@@ -38,6 +38,9 @@ def pick_encoder(suffix: str) -> str:
 def _temp_path(final: Path, tag: str) -> Path:
     fd, name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.stem}.{tag}.", suffix=final.suffix)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(name, 0o666 & ~umask)  # mkstemp's 0600 would make the finished video private
     return Path(name)
 
 
