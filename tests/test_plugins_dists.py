@@ -134,6 +134,8 @@ def test_check_one_good_plugin_by_distribution_passes(zoo):
 def test_env_vars_disable_autoload_and_block_by_name(zoo):
     off = run_nst(["plugins", "list"], zoo, NST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert "fake-" not in off.stderr and "zero" not in off.stderr
+    nothing = run_nst(["plugins", "check"], zoo, NST_DISABLE_PLUGIN_AUTOLOAD="1")
+    assert nothing.returncode == 0 and "nothing to check" in nothing.stderr
     blocked = run_nst(["plugins", "list"], zoo, NST_BLOCK_PLUGINS="good, fake-raises,hed,meancov,gif")
     assert "blocked: good (fake-good)" in blocked.stderr and "blocked: raises (fake-raises)" in blocked.stderr
     assert "boom in the hook" not in blocked.stderr and " zero " not in blocked.stderr

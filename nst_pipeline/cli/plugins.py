@@ -60,8 +60,10 @@ def check_command(
     chosen = _select(registry, names, builtins)
     broken = [b for b in registry.broken if not names or {b.name, b.distribution} & set(names)]
     if not chosen and not broken:
-        raise PluginError(f"no plugin matches {', '.join(names)}" if names else
-                          "no third-party plugins are installed (use --builtins to check the built-ins)")
+        if names:
+            raise PluginError(f"no plugin matches {', '.join(names)}")
+        _say("no third-party plugins are installed: nothing to check (--builtins checks the built-ins)")
+        return
     failures = len(broken)
     for b in broken:
         _say(f"FAIL {b.name} ({b.distribution or 'no distribution'}): {b.error}")
