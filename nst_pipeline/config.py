@@ -18,7 +18,7 @@ class StyleConfig(BaseModel):
     styles: tuple[Path, ...] = Field(min_length=1)
     style_blend: tuple[float, ...] | None = None
     size: int = Field(512, ge=16, le=8192, description="long side of the output, px")
-    steps: int = Field(300, ge=0, description="optimizer steps at the finest pyramid level")
+    steps: int = Field(150, ge=0, description="optimizer steps per pyramid level")
     levels: int | None = Field(None, ge=1, le=6, description="pyramid levels (None: auto)")
     optimizer: str = "lbfgs"
     lr: float | None = None

@@ -25,14 +25,14 @@ def demo_command(
     content = SAMPLES / "content" / "bbb_frame.jpg"
     style = SAMPLES / "style" / "starry_night.jpg"
     rc = main(["image", str(content), "--style", str(style), "-o", str(out_dir / "bbb_starry_night.png"),
-               "--size", str(size), "--device", device, "--seed", "0"])
+               "--size", str(size), "--steps", "60", "--device", device, "--seed", "0"])
     if rc:
         raise typer.Exit(rc)
     clip = SAMPLES / "video" / "bbb_clip.mp4"  # 24 frames of Big Buck Bunny (CC BY 3.0, Blender Foundation)
     if clip.exists():
         # small and few steps so it ends in minutes on a laptop CPU; --resume picks up an interrupted demo
         rc = main(["video", str(clip), "--style", str(style), "-o", str(out_dir / "bbb_clip_starry_night.mp4"),
-                   "--size", "128", "--first-steps", "50", "--steps", "10", "--device", device, "--seed", "0",
+                   "--size", "128", "--first-steps", "40", "--steps", "8", "--device", device, "--seed", "0",
                    "--resume"])
         if rc:
             raise typer.Exit(rc)

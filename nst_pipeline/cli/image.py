@@ -23,7 +23,7 @@ def image_command(
     style: c.Styles = None,
     style_blend: c.StyleBlend = None,
     size: c.Size = 512,
-    steps: c.Steps = 300,
+    steps: c.Steps = 150,
     levels: c.Levels = None,
     optimizer: c.Optimizer = "lbfgs",
     lr: c.LR = None,
