@@ -68,17 +68,28 @@ def run_variant(name, frames, args, init, temporal_weight, first):
     stylizer.first = first
     curves: dict[int, list[float]] = {}
     times: list[float] = []
+    cpu: list[float] = []
+    clock = [time.process_time()]
+
+    def on_frame(r):
+        now = time.process_time()
+        if r.index > 0:
+            times.append(r.seconds)
+            cpu.append(now - clock[0])
+        clock[0] = now
+
     out = []
     settings = VideoSettings(args.first_steps, args.steps, init, temporal_weight)
     loop = FrameLoop(stylizer, settings)
     loop.run(frames, ListSink(out), len(frames),
              on_step=lambda r: curves.setdefault(r.frame, []).append(base_loss(r, weights)),
-             on_frame=lambda r: times.append(r.seconds) if r.index > 0 else None)
+             on_frame=on_frame)
     err = warping_error(frames, out)
     later = [c for f, c in curves.items() if f > 0]
     return out, {
         "variant": name, "init": init, "temporal_weight": temporal_weight,
-        "sec_per_later_frame": float(np.mean(times)), "warping_error": err.mean,
+        "sec_per_later_frame": float(np.mean(times)), "cpu_sec_per_later_frame": float(np.mean(cpu)),
+        "warping_error": err.mean,
         "loss_after_1_step": float(np.mean([c[0] for c in later])),
         "loss_after_all_steps": float(np.mean([c[-1] for c in later])),
     }
@@ -90,8 +101,12 @@ def main() -> None:
     p.add_argument("--first-steps", type=int, default=40)
     p.add_argument("--steps", type=int, default=8)
     p.add_argument("--temporal-weight", type=float, default=TEMPORAL_WEIGHT)
+    p.add_argument("--variants", default="abc", help="which of a, b, c to run (ratios are against the first)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads (1: CPU seconds stay comparable on a shared machine)")
     p.add_argument("--json", type=Path)
     args = p.parse_args()
+    torch.set_num_threads(args.threads)
     src = VideoFileSource(str(CLIP))
     frames = [f for f, _ in zip(src, range(args.frames))]
 
@@ -105,8 +120,9 @@ def main() -> None:
     first_seconds = time.perf_counter() - start
 
     rows = []
-    for name, init, w in (("a per-frame", "content", 0.0), ("b warm start", "prev", 0.0),
-                          ("c flow warp + temporal", "prev-warped", args.temporal_weight)):
+    variants = {"a": ("a per-frame", "content", 0.0), "b": ("b warm start", "prev", 0.0),
+                "c": ("c flow warp + temporal", "prev-warped", args.temporal_weight)}
+    for name, init, w in (variants[k] for k in args.variants):
         _, row = run_variant(name, frames, args, init, w, first)
         rows.append(row)
         print(json.dumps(row), flush=True)
@@ -117,10 +133,11 @@ def main() -> None:
     reach = next((i + 1 for i, v in enumerate(first_losses) if v <= c1), None)
     print(f"(c)'s later frames start at loss {c1:.4g}; the first frame got there after {reach} of {args.first_steps} steps")
     print(f"original clip warping error: {orig_err:.5f}")
-    print("| variant | s / later frame | vs (a) | warping error | vs (a) | loss after 1 step | after all steps |")
-    print("|---|---|---|---|---|---|---|")
+    print("| variant | wall s / later frame | CPU s / later frame | vs (a) | warping error | vs (a) | loss after 1 step | after all steps |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['variant']} | {r['sec_per_later_frame']:.2f} | {r['sec_per_later_frame'] / a['sec_per_later_frame']:.2f}x "
+        print(f"| {r['variant']} | {r['sec_per_later_frame']:.2f} | {r['cpu_sec_per_later_frame']:.2f} "
+              f"| {r['cpu_sec_per_later_frame'] / a['cpu_sec_per_later_frame']:.2f}x "
               f"| {r['warping_error']:.5f} | {r['warping_error'] / a['warping_error']:.2f}x "
               f"| {r['loss_after_1_step']:.4g} | {r['loss_after_all_steps']:.4g} |")
     if args.json:

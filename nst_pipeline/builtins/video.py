@@ -9,8 +9,9 @@ from ..sources.stream import RawStreamSource, StreamOptions, probe_stream
 from ..sources.video import VideoFileSource, probe_video
 from ..specs import FrameSourceSpec, LossTermSpec, NoOptions
 
-#: default --temporal-weight (the term is a pixel MSE; see losses/temporal.py)
-TEMPORAL_WEIGHT = 2e4
+#: default --temporal-weight: twice the default style weight (10), the ratio measured in
+#: docs/benchmarks.md "## Video"; the term is a masked pixel MSE (see losses/temporal.py)
+TEMPORAL_WEIGHT = 20.0
 
 
 @hookimpl
