@@ -119,6 +119,8 @@ def build_job(config: StyleConfig, registry: Registry | None = None, extra_terms
     init_image = load_init(config)
     terms = build_terms(config, registry, extra_terms)
     backbone = build_backbone(config, registry).to(device)
+    if isinstance(backbone, Backbone) and any(p.dim() == 4 for p in backbone.parameters()):
+        backbone.use_channels_last()
     objective = Objective(backbone, terms).to(device)
     target_encoder = None
     if config.targets != "torch":

@@ -13,27 +13,33 @@ if [[ ! -x "$VENV/bin/python" ]]; then
     "$PYTHON" -m venv "$VENV"
 fi
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
+pip_install() {
+    # some machines list local package indexes that are absent: drop pip's per-package noise about them
+    "${PIP[@]}" install "$@" 2> >(grep -v "^WARNING: Location .* is ignored" >&2)
+}
 
 # Reinstall only when the declared dependencies changed (a stamp of their hash).
-stamp_src() { cat "$ROOT/pyproject.toml" "$ROOT"/plugins/*/pyproject.toml 2>/dev/null; echo "test=$WITH_TEST"; }
-STAMP="$VENV/.nst-installed-$(stamp_src | sha256sum | cut -c1-16)"
-if [[ -f "$STAMP" ]]; then
+stamp() { { cat "$ROOT/pyproject.toml" "$ROOT"/plugins/*/pyproject.toml 2>/dev/null; echo "test=$1"; } | sha256sum | cut -c1-16; }
+TEST_STAMP="$VENV/.nst-installed-$(stamp 1)"
+STAMP="$VENV/.nst-installed-$(stamp $WITH_TEST)"
+# a test install is a superset of the demo install
+if [[ -f "$STAMP" || -f "$TEST_STAMP" ]]; then
     exit 0
 fi
 
 if ! "$VENV/bin/python" -c "import torch, torchvision" 2>/dev/null; then
     # this exact pair imports together (PyPI's torchvision needs its matching torch)
     echo "installing torch 2.14.1 + torchvision 0.29.1 (large; once)" >&2
-    "${PIP[@]}" install "torch==2.14.1" "torchvision==0.29.1"
+    pip_install "torch==2.14.1" "torchvision==0.29.1"
 fi
 echo "installing nst_pipeline" >&2
 if [[ $WITH_TEST == 1 ]]; then
-    "${PIP[@]}" install -e "$ROOT[test]"
+    pip_install -e "$ROOT[test]"
     for plugin in "$ROOT"/plugins/*/; do
-        [[ -f "$plugin/pyproject.toml" ]] && "${PIP[@]}" install -e "$plugin"
+        if [[ -f "$plugin/pyproject.toml" ]]; then pip_install -e "$plugin"; fi
     done
 else
-    "${PIP[@]}" install -e "$ROOT"
+    pip_install -e "$ROOT"
 fi
 rm -f "$VENV"/.nst-installed-*
 touch "$STAMP"

@@ -34,7 +34,15 @@ class Backbone(nn.Module):
         self.preprocess = preprocess
         self.layer_names: tuple[str, ...] = tuple(name for name, _ in layers)
         self.body = nn.ModuleDict(dict(layers))
+        self.channels_last = False
         self.freeze()
+
+    def use_channels_last(self) -> "Backbone":
+        """Store weights and activations NHWC: CPU (oneDNN) and cuDNN convolutions run
+        ~20% faster that way (scripts/bench_image.py); results are unchanged."""
+        self.to(memory_format=torch.channels_last)
+        self.channels_last = True
+        return self
 
     def freeze(self) -> "Backbone":
         # Parameters never need grad: backward then computes only the image gradient.
@@ -77,6 +85,8 @@ class Backbone(nn.Module):
         remaining = set(wanted)
         out: dict[str, torch.Tensor] = {}
         x = self.preprocess(image)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         for name, module in self.body.items():
             x = module(x)
             if name in remaining:
@@ -92,6 +102,7 @@ class Backbone(nn.Module):
         keep = self.layer_names[: self.layer_names.index(wanted[-1]) + 1]
         clone = type(self).__new__(type(self))
         Backbone.__init__(clone, self.preprocess, [(n, self.body[n]) for n in keep])
-        for attr in ("default_content_layers", "default_style_layers", "preprocessing", "weights_sha256"):
+        for attr in ("default_content_layers", "default_style_layers", "preprocessing", "weights_sha256",
+                     "channels_last"):
             setattr(clone, attr, getattr(self, attr))
         return clone
