@@ -32,8 +32,8 @@ INIT_MODES = ("prev-warped", "prev", "content")
 
 @dataclass(frozen=True)
 class VideoSettings:
-    first_steps: int = 300
-    steps: int = 100
+    first_steps: int = 150
+    steps: int = 40
     init: str = "prev-warped"
     temporal_weight: float = 0.0
     start: int = 0
