@@ -101,19 +101,35 @@ def check_output_path(output: str | os.PathLike, inputs: list[str | os.PathLike]
     return out
 
 
-def atomic_write(path: Path, write) -> None:
-    """Call ``write(tmp_path)`` then rename into place: readers never see a partial file."""
+def temp_beside(path: Path, tag: str = "") -> Path:
+    """An empty temp file next to ``path`` (same filesystem, so a rename is atomic),
+    with the permissions an ordinary new file gets (mkstemp's 0600 would make results private)."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=path.suffix)
+    fd, name = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.stem}.{tag}", suffix=path.suffix)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(name, 0o666 & ~umask)
+    return Path(name)
+
+
+def atomic_write(path: Path, write):
+    """Call ``write(tmp_path)`` then rename into place: readers never see a partial file.
+    Returns what ``write`` returns."""
+    path = Path(path)
     try:
-        write(tmp)
+        tmp = temp_beside(path)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc}") from None
+    try:
+        result = write(str(tmp))
         os.replace(tmp, path)
+        return result
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc}") from None
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        if tmp.exists():
+            tmp.unlink()
 
 
 def save_image(image: torch.Tensor, path: str | os.PathLike) -> None:

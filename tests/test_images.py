@@ -79,3 +79,14 @@ def test_save_is_atomic_and_round_trips(tmp_path):
 def test_fit_long_side():
     assert images.fit_long_side((300, 400), 200) == (150, 200)
     assert images.fit_long_side((400, 300), 200) == (200, 150)
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    import os
+
+    import torch
+
+    umask = os.umask(0)
+    os.umask(umask)
+    images.save_image(torch.rand(1, 3, 4, 4), tmp_path / "p.png")
+    assert (tmp_path / "p.png").stat().st_mode & 0o777 == 0o666 & ~umask

@@ -13,7 +13,6 @@ import copy
 import io
 import logging
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from torch import nn
 from .. import __version__
 from ..backbones.base import Backbone
 from ..errors import ConfigError, OutputError
+from ..images import atomic_write
 from .metadata import INPUT_DESCRIPTION, INPUT_NAME, ModelInfo
 
 #: opset 18 is what the dynamo exporter targets natively; the issue asks for 17+
@@ -53,13 +53,6 @@ class FeatureGraph(nn.Module):
             if name in self.layers:
                 taps[name] = x
         return tuple(taps[n] for n in self.layers)
-
-
-def _usual_mode(path: str) -> None:
-    # mkstemp makes the file private (0600); a model is an ordinary file like any other
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
 
 
 def _on_cpu(backbone: Backbone) -> Backbone:
@@ -194,19 +187,11 @@ def export_backbone(backbone: Backbone, layers: Sequence[str], path: str | os.Pa
     graph = FeatureGraph(_on_cpu(backbone), info.layers).eval()
     min_side = info.min_side(info.layers)
     model = annotate(to_onnx(graph, min_side, opset), info)
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".onnx")
-    os.close(fd)
-    try:
+    def write(tmp: str):
         onnx.save_model(model, tmp)
         # full check: also runs strict shape inference over the whole graph
         onnx.checker.check_model(tmp, full_check=True)
-        verification = verify(Path(tmp), graph, min_side) if check else None
-        _usual_mode(tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        return verify(Path(tmp), graph, min_side) if check else None
+
+    verification = atomic_write(Path(path), write)
     return info, verification

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import heapq
 import os
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import av
 import numpy as np
 
 from ..errors import OutputError
+from ..images import temp_beside
 from .base import FrameSink
 
 #: output suffix -> encoders to try, best first
@@ -36,12 +36,7 @@ def pick_encoder(suffix: str) -> str:
 
 
 def _temp_path(final: Path, tag: str) -> Path:
-    fd, name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.stem}.{tag}.", suffix=final.suffix)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(name, 0o666 & ~umask)  # mkstemp's 0600 would make the finished video private
-    return Path(name)
+    return temp_beside(final, f"{tag}.")
 
 
 class VideoFileSink(FrameSink):
