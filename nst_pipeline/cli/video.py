@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from ..builtins.video import TEMPORAL_WEIGHT
 from ..config import make_config
-from ..errors import ConfigError, Interrupted, NSTError
+from ..errors import ConfigError, Interrupted, NSTError, OutputError
 from ..job import build_job
 from ..sinks import check_sink, open_sink
 from ..sources.base import open_source
@@ -75,6 +75,8 @@ def video_command(
         raise typer.BadParameter("at least one --style image is required", param_hint="--style")
     if frame_size is not None and input != "-":
         raise ConfigError("--frame-size is for raw frames on stdin (input '-') only")
+    if output == "-" and not c.stdout_is_data(output):
+        raise OutputError("-o - writes raw RGB24 frames to stdout, which is a terminal here; pipe it into a program")
     if output == "-" and resume and work_dir is None:
         raise ConfigError("--resume with -o - needs the --work-dir of the stopped job")
     kind = check_sink(output, [input, *map(str, style)])
