@@ -58,6 +58,8 @@ def video_command(
     device: c.Device = "auto",
     original_colors: c.OriginalColors = False,
     style_scale: c.StyleScale = 1.0,
+    targets: c.Targets = "torch",
+    onnx_model: c.OnnxModel = None,
     frame_size: Annotated[Optional[str], typer.Option("--frame-size", help="WIDTHxHEIGHT of raw frames on stdin.")] = None,
     fps: Annotated[Optional[float], typer.Option("--fps", help="Frame rate of the input (stdin, folders; overrides a video's).")] = None,
     max_frames: Annotated[Optional[int], typer.Option("--max-frames", help="Stylize at most this many frames.")] = None,
@@ -89,7 +91,8 @@ def video_command(
             lr=lr, lr_decay_every=lr_decay_every, lr_decay=lr_decay, content_weight=content_weight,
             style_weight=style_weight, tv_weight=tv_weight, loss=loss, loss_option=loss_option, init=first_init,
             seed=seed, backbone=backbone, backbone_option=backbone_option, pooling=pooling, weights=weights,
-            device=device, original_colors=original_colors, style_scale=style_scale))
+            device=device, original_colors=original_colors, style_scale=style_scale,
+            targets=targets, onnx_model=onnx_model))
         job = build_job(config, extra_terms=[("temporal", temporal_weight)])
         weights_used = {t.name: t.weight for t in job.objective.terms}
         # --loss temporal:W wins over --temporal-weight, like any --loss
