@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from .backbones.base import Backbone
+from .errors import NSTError
 from .losses.base import LossTerm, Targets
 from .sources.base import FrameSource
 from .specs import BackboneSpec, FrameSourceSpec, LossTermSpec
@@ -157,7 +158,7 @@ def check_backbone(spec: BackboneSpec, options: Any = None, *, backbone: Backbon
     """A backbone is frozen, returns exactly the requested layers in forward order,
     stops after the deepest one, and passes a finite gradient back to the image."""
     _require(isinstance(spec, BackboneSpec), f"expected a BackboneSpec, got {type(spec).__name__}")
-    net = backbone if backbone is not None else spec.factory(_options(spec, options))
+    net = backbone if backbone is not None else _build_backbone(spec, options)
     _require(isinstance(net, Backbone), f"{spec.name}: factory returned {type(net).__name__}, not a Backbone")
     names = list(net.layer_names)
     _require(len(names) == len(set(names)) and names, f"{spec.name}: layer names must be unique and non-empty")
@@ -168,7 +169,8 @@ def check_backbone(spec: BackboneSpec, options: Any = None, *, backbone: Backbon
     passed = ["factory returns a frozen Backbone with unique layer names and valid defaults"]
     wanted = _probe_layers(names)
     side = max(32, net.min_side(wanted))
-    image = smooth_image(side, side + 8, 5).requires_grad_(True)
+    differentiable = getattr(net, "differentiable", True)  # forward-only nets (onnxruntime) refuse grad
+    image = smooth_image(side, side + 8, 5).requires_grad_(differentiable)
     called, handles = _record_calls(net)
     try:
         feats = net(image, list(reversed(wanted)))
@@ -182,15 +184,30 @@ def check_backbone(spec: BackboneSpec, options: Any = None, *, backbone: Backbon
     passed.append(f"returns exactly {wanted} in order and stops after {wanted[-1]}")
     for name, f in feats.items():
         _require(f.dim() == 4 and f.shape[0] == 1 and bool(torch.isfinite(f).all()), f"{spec.name}: layer {name} is not a finite 1xCxHxW tensor")
+    if not differentiable:
+        return passed + _check_determinism(spec, net, image, wanted, feats)
     sum(f.pow(2).mean() for f in feats.values()).backward()
     _require(image.grad is not None and bool(torch.isfinite(image.grad).all()) and float(image.grad.abs().sum()) > 0,
              f"{spec.name}: no finite, non-zero gradient reaches the image")
     passed.append("finite features and a finite image gradient")
+    return passed + _check_determinism(spec, net, image, wanted, feats)
+
+
+def _build_backbone(spec: BackboneSpec, options: Any) -> Backbone:
+    try:
+        return spec.factory(_options(spec, options))
+    except NSTError as exc:
+        if options is not None:
+            raise
+        # needs a model file, or weights this machine cannot fetch: nothing to run the kit on
+        raise NotExercised(f"cannot be built with default options here: {exc}") from None
+
+
+def _check_determinism(spec, net, image, wanted, feats) -> list[str]:
     with torch.no_grad():
         again = net(image.detach(), wanted)
     _require(all(torch.allclose(again[k], feats[k].detach()) for k in wanted), f"{spec.name}: two calls gave different features")
-    passed.append("deterministic")
-    return passed
+    return ["deterministic"]
 
 
 def _probe_layers(names: list[str]) -> list[str]:

@@ -138,3 +138,14 @@ def test_threads_follow_torch_and_cpu_without_gpu(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert providers_for(None) == [CPU_PROVIDER]
     assert providers_for(torch.device("cuda")) == [CPU_PROVIDER]
+
+
+def test_conformance_kit_accepts_the_forward_only_backbone(registry, tiny_path):
+    from nst_pipeline import testing
+
+    spec = registry.backbone("onnx")
+    passed = testing.check_backbone(spec, spec.options(model=tiny_path))
+    assert "deterministic" in passed
+    assert not any("gradient" in line for line in passed)  # forward only: nothing to differentiate
+    with pytest.raises(testing.NotExercised, match="needs a model file"):
+        testing.check_backbone(spec)
