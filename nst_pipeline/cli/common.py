@@ -59,6 +59,19 @@ def style_kwargs(*, style, style_blend, size, steps, levels, optimizer, lr, lr_d
     )
 
 
+def config_from(values: dict, **overrides):
+    """Build the job config from a command's parameters (``locals()``), so every command that
+    takes the shared options maps them the same way; ``overrides`` rename command-specific ones."""
+    import inspect
+
+    from ..config import make_config
+
+    names = inspect.signature(style_kwargs).parameters
+    kwargs = {n: values[n] for n in names if n in values}
+    kwargs.update(overrides)
+    return make_config(**style_kwargs(**kwargs))
+
+
 class StepLog:
     """Per-step losses as JSON lines, written as the job runs (a killed job keeps its log)."""
 

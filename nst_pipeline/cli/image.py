@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from .. import images
-from ..config import make_config
 from ..job import build_job
 from ..sources.base import frame_to_tensor, open_source
 from ..stylize import Stylizer
@@ -53,13 +52,7 @@ def image_command(
     if not style:
         raise typer.BadParameter("at least one --style image is required", param_hint="--style")
     out = images.check_output_path(output, [content, *style])
-    config = make_config(**c.style_kwargs(
-        style=style, style_blend=style_blend, size=size, steps=steps, levels=levels, optimizer=optimizer,
-        lr=lr, lr_decay_every=lr_decay_every, lr_decay=lr_decay, content_weight=content_weight,
-        style_weight=style_weight, tv_weight=tv_weight, loss=loss, loss_option=loss_option, init=init,
-        seed=seed, backbone=backbone, backbone_option=backbone_option, pooling=pooling, weights=weights,
-        device=device, original_colors=original_colors, style_scale=style_scale,
-        targets=targets, onnx_model=onnx_model))
+    config = c.config_from(locals())
     with open_source(str(content), kind="image") as source:
         frame = frame_to_tensor(next(iter(source)))
     job = build_job(config)

@@ -12,7 +12,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from ..builtins.video import TEMPORAL_WEIGHT
-from ..config import make_config
 from ..errors import ConfigError, Interrupted, NSTError, OutputError
 from ..job import build_job
 from ..sinks import check_sink, open_sink
@@ -86,13 +85,7 @@ def video_command(
     source = _open_input(input, frame_size, fps)
     with source:
         size = size or min(AUTO_SIZE_CAP, max(getattr(source, "frame_size", None) or (AUTO_SIZE_CAP,)))
-        config = make_config(**c.style_kwargs(
-            style=style, style_blend=style_blend, size=size, steps=first_steps, levels=levels, optimizer=optimizer,
-            lr=lr, lr_decay_every=lr_decay_every, lr_decay=lr_decay, content_weight=content_weight,
-            style_weight=style_weight, tv_weight=tv_weight, loss=loss, loss_option=loss_option, init=first_init,
-            seed=seed, backbone=backbone, backbone_option=backbone_option, pooling=pooling, weights=weights,
-            device=device, original_colors=original_colors, style_scale=style_scale,
-            targets=targets, onnx_model=onnx_model))
+        config = c.config_from(locals(), steps=first_steps, init=first_init)
         job = build_job(config, extra_terms=[("temporal", temporal_weight)])
         weights_used = {t.name: t.weight for t in job.objective.terms}
         # --loss temporal:W wins over --temporal-weight, like any --loss
