@@ -68,13 +68,14 @@ class Stylizer:
         return self._styles
 
     def _targets(self, content: torch.Tensor, size: tuple[int, int], extras: dict) -> Targets:
-        styles = self._prepared_styles(content)
-        style_long = max(8, round(max(size) * self.config.style_scale))
-        scaled = [images.resize(s, images.fit_long_side(tuple(s.shape[-2:]), style_long)) for s in styles]
-        cache = self._style_cache.setdefault(size, {})
-        shared = {f"style{i}": cache.setdefault(f"style{i}", {}) for i in range(len(scaled))}
-        return Targets(self.job.encoder, images.resize(content, size), scaled,
-                       self.config.style_blend or (), extras, _cache=dict(shared))
+        level = self._style_cache.get(size)
+        if level is None:  # once per level size for the whole clip: resized styles + their features
+            style_long = max(8, round(max(size) * self.config.style_scale))
+            scaled = [images.resize(s, images.fit_long_side(tuple(s.shape[-2:]), style_long))
+                      for s in self._prepared_styles(content)]
+            level = self._style_cache[size] = {"images": scaled, "features": {f"style{i}": {} for i in range(len(scaled))}}
+        return Targets(self.job.encoder, images.resize(content, size), level["images"],
+                       self.config.style_blend or (), extras, _cache=dict(level["features"]))
 
     def _initial(self, content: torch.Tensor, init: torch.Tensor | None, size, frame: int) -> torch.Tensor:
         if init is not None:
