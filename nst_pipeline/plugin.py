@@ -53,6 +53,8 @@ Errors
     :class:`NSTError`) for problems a user can fix: the CLI prints the message, no traceback.
 :func:`cache_dir`
     Where weights may be cached (``$NST_CACHE_DIR`` overrides it).
+:func:`sha256_of`
+    The sha256 hex digest of a file, for pinning downloaded or converted weights.
 
 The conformance kit for a plugin's own tests is :mod:`nst_pipeline.testing`.
 """
@@ -60,7 +62,7 @@ The conformance kit for a plugin's own tests is :mod:`nst_pipeline.testing`.
 from __future__ import annotations
 
 from .backbones.base import Backbone
-from .backbones.weights import cache_dir
+from .backbones.weights import cache_dir, sha256_of
 from .errors import ConfigError, InputError, NSTError, OutputError, PluginError, WeightsError
 from .hookspecs import ENTRY_POINT_GROUP, hookimpl, hookspec
 from .losses.base import LossTerm, Targets
@@ -73,6 +75,6 @@ HOOKS = ("nst_backbones", "nst_loss_terms", "nst_frame_sources")
 __all__ = [
     "ENTRY_POINT_GROUP", "HOOKS", "hookimpl", "hookspec",
     "BackboneSpec", "LossTermSpec", "FrameSourceSpec", "PluginOptions", "NoOptions",
-    "Backbone", "LossTerm", "Targets", "FrameSource", "cache_dir",
+    "Backbone", "LossTerm", "Targets", "FrameSource", "cache_dir", "sha256_of",
     "NSTError", "InputError", "OutputError", "ConfigError", "WeightsError", "PluginError",
 ]

