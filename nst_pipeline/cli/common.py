@@ -102,7 +102,7 @@ def step_progress(quiet: bool) -> Progress:
         TextColumn("ETA"),
         TimeRemainingColumn(),
         console=console,
-        disable=quiet or not console.is_terminal and False,
+        disable=quiet,
         transient=False,
     )
 
@@ -123,8 +123,6 @@ class StepBar:
     def __call__(self, r: StepReport) -> None:
         key = (r.frame, r.level)
         if key != self._level:
-            if self.task is not None:
-                self.progress.remove_task(self.task) if self.label == "frame" else None
             desc = f"{self.label}level {r.level + 1}/{r.levels} {r.size[1]}x{r.size[0]}"
             self.task = self.progress.add_task(desc, total=r.steps, losses="", rate="")
             self._level = key
