@@ -34,7 +34,7 @@ if ! "$VENV/bin/python" -c "import torch, torchvision" 2>/dev/null; then
 fi
 echo "installing nst_pipeline" >&2
 if [[ $WITH_TEST == 1 ]]; then
-    pip_install -e "$ROOT[test]"
+    pip_install -e "$ROOT[test,ray]"
     for plugin in "$ROOT"/plugins/*/; do
         if [[ -f "$plugin/pyproject.toml" ]]; then pip_install -e "$plugin"; fi
     done
