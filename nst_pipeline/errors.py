@@ -37,3 +37,13 @@ class Interrupted(NSTError):
     """The user stopped the job (Ctrl-C); finished work was kept."""
 
     exit_code = 130
+
+
+def unknown_name_message(label: str, name: str, valid) -> str:
+    """``unknown backbone 'vg19'. Did you mean 'vgg19'? Available: ...`` (used wherever a name is looked up)."""
+    import difflib
+
+    valid = sorted(valid)
+    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return f"unknown {label} {name!r}.{hint} Available: {', '.join(valid) or '(none)'}."

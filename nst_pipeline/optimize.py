@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import torch
 
 from .errors import ConfigError
-from .registry import unknown_name_message
+from .errors import unknown_name_message
 
 OPTIMIZERS = ("lbfgs", "adam", "adamax", "adadelta", "sgd")
 # learning rates for an image in [0, 1]; L-BFGS takes unit steps along its quasi-Newton direction

@@ -10,7 +10,6 @@ others down.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import importlib
 import importlib.metadata as md
 import importlib.util
@@ -23,7 +22,7 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
-from .errors import ConfigError, PluginError
+from .errors import ConfigError, PluginError, unknown_name_message
 from .specs import BackboneSpec, FrameSourceSpec, LossTermSpec, PluginOptions
 
 #: Set to any non-empty value (other than 0) to skip entry-point plugins (tests use it).
@@ -265,13 +264,6 @@ def autoload_enabled() -> bool:
 
 def blocked_names() -> set[str]:
     return {n.strip() for n in os.environ.get(BLOCK_ENV, "").split(",") if n.strip()}
-
-
-def unknown_name_message(label: str, name: str, valid: Iterable[str]) -> str:
-    valid = sorted(valid)
-    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    return f"unknown {label} {name!r}.{hint} Available: {', '.join(valid) or '(none)'}."
 
 
 def _describe(exc: BaseException) -> str:

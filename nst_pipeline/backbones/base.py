@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError, InputError
-from ..registry import unknown_name_message
+from ..errors import unknown_name_message
 
 
 class Backbone(nn.Module):

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ..errors import ConfigError
-from ..registry import unknown_name_message
+from ..errors import unknown_name_message
 
 PREFIX = "nst."
 #: bump when the meaning of a key changes; the runtime refuses formats it does not know

@@ -21,7 +21,7 @@ import torch
 from ..backbones.base import Backbone
 from ..backbones.weights import cache_dir
 from ..errors import ConfigError, NSTError
-from ..registry import unknown_name_message
+from ..errors import unknown_name_message
 from .backbone import OnnxBackbone
 from .export import OPSET, export_backbone
 from .metadata import FORMAT_VERSION
