@@ -1,0 +1,159 @@
+"""Split a clip into segments that workers can stylize independently.
+
+A segment is a run of consecutive selected frames that one worker stylizes in order
+(warm start, temporal loss). Segments end at scene cuts, found by PySceneDetect's
+content detector (HSV + edge change between neighbouring frames), and a long shot is
+cut into chunks of at most ``segment_frames`` that overlap by ``overlap`` frames: the
+later chunk starts cold a few frames early, and the driver cross-fades the shared
+frames (see :mod:`.crossfade`) so the seam does not jump. Across a scene cut nothing
+is shared or blended: the first frame of a shot gets the first-frame budget, as
+frame 1 does.
+
+Segmentation streams: frames are fed one at a time and a segment is handed out as
+soon as it is closed, so the driver never holds the whole clip in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ..errors import ConfigError
+
+#: PySceneDetect's default threshold for the content detector (mean HSV/edge change, 0-255)
+CUT_THRESHOLD = 27.0
+#: shorter shots than this are not split off (a flash or a fast pan is not a cut); at 24 fps, 1/3 s
+MIN_SHOT_FRAMES = 8
+SEGMENT_FRAMES = 100
+OVERLAP = 8
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Frames ``start .. stop-1`` (indices among the selected frames)."""
+
+    index: int
+    start: int
+    stop: int
+    #: frames at the start that the previous segment also stylized (0 after a cut)
+    overlap: int = 0
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    @property
+    def shot_start(self) -> bool:
+        """Begins a shot: the frame before it belongs to another shot (or there is none)."""
+        return self.overlap == 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def check_chunking(segment_frames: int, overlap: int) -> None:
+    if segment_frames < 2:
+        raise ConfigError("--segment-frames must be >= 2")
+    if overlap < 0 or overlap >= segment_frames:
+        raise ConfigError(f"--overlap must be >= 0 and smaller than --segment-frames ({segment_frames})")
+
+
+class CutDetector:
+    """Scene cuts on in-memory RGB frames, one frame at a time (PySceneDetect ``ContentDetector``)."""
+
+    def __init__(self, threshold: float = CUT_THRESHOLD, min_shot: int = MIN_SHOT_FRAMES, fps: float = 24.0) -> None:
+        import cv2
+        from scenedetect import FrameTimecode
+        from scenedetect.detectors import ContentDetector
+
+        try:  # SUPPRESS reports a cut on the frame it happens; MERGE may report it frames later
+            from scenedetect.detector import FlashFilter
+        except ImportError:  # 0.6.x
+            from scenedetect.scene_detector import FlashFilter
+        self._cv2, self._timecode, self.fps = cv2, FrameTimecode, fps
+        self._detector = ContentDetector(threshold=threshold, min_scene_len=min_shot,
+                                         filter_mode=FlashFilter.Mode.SUPPRESS)
+        self._next = 0
+
+    def feed(self, frame: np.ndarray) -> bool:
+        """True when ``frame`` (the next one, HxWx3 uint8 RGB) is the first frame of a new shot."""
+        bgr = self._cv2.cvtColor(np.ascontiguousarray(frame), self._cv2.COLOR_RGB2BGR)
+        index, self._next = self._next, self._next + 1
+        found = self._detector.process_frame(self._timecode(index, self.fps), bgr)
+        return any(int(getattr(tc, "frame_num", tc)) == index for tc in found)
+
+
+def find_cuts(frames: Iterable[np.ndarray], **detector_options) -> list[int]:
+    """Indices of the frames that start a new shot (frame 0 is never listed)."""
+    detector = CutDetector(**detector_options)
+    return [i for i, frame in enumerate(frames) if detector.feed(frame)]
+
+
+def plan_segments(total: int, cuts: Iterable[int], segment_frames: int = SEGMENT_FRAMES,
+                  overlap: int = OVERLAP) -> list[Segment]:
+    """The segments of ``total`` frames with shots starting at ``cuts`` (pure bookkeeping)."""
+    check_chunking(segment_frames, overlap)
+    bounds = sorted({0, total, *(c for c in cuts if 0 < c < total)})
+    segments: list[Segment] = []
+    for shot_start, shot_stop in zip(bounds, bounds[1:]):
+        for start, stop, shared in _chunks(shot_start, shot_stop, segment_frames, overlap):
+            segments.append(Segment(len(segments), start, stop, shared))
+    return segments
+
+
+def _chunks(start: int, stop: int, size: int, overlap: int) -> Iterator[tuple[int, int, int]]:
+    first = start
+    while True:
+        end = min(first + size, stop)
+        yield first, end, (0 if first == start else overlap)
+        if end == stop:
+            return
+        first = end - overlap
+
+
+class Segmenter:
+    """Feed frames in order; get each segment with its frames as soon as it is closed.
+
+    Gives the same segments as :func:`plan_segments` with the cuts the detector finds.
+    """
+
+    def __init__(self, segment_frames: int = SEGMENT_FRAMES, overlap: int = OVERLAP,
+                 detector: CutDetector | None = None) -> None:
+        check_chunking(segment_frames, overlap)
+        self.size, self.overlap = segment_frames, overlap
+        self.detector = detector or CutDetector()
+        self.cuts: list[int] = []
+        self._buffer: list[np.ndarray] = []
+        self._start = self._shared = self._count = self._index = 0
+
+    def feed(self, frame: np.ndarray) -> list[tuple[Segment, list[np.ndarray]]]:
+        out = []
+        index, self._count = self._count, self._count + 1
+        if self.detector.feed(frame) and index > 0:
+            self.cuts.append(index)
+            out += self._close(keep=0)
+        self._buffer.append(frame)
+        if len(self._buffer) == self.size:
+            out += self._close(keep=self.overlap)
+        return out
+
+    def finish(self) -> list[tuple[Segment, list[np.ndarray]]]:
+        return self._close(keep=0)
+
+    def split(self, frames: Iterable[np.ndarray]) -> Iterator[tuple[Segment, list[np.ndarray]]]:
+        for frame in frames:
+            yield from self.feed(frame)
+        yield from self.finish()
+
+    def _close(self, keep: int) -> list[tuple[Segment, list[np.ndarray]]]:
+        if len(self._buffer) <= self._shared:
+            # only frames the previous chunk already made (the shot ended on a chunk boundary)
+            self._start, self._buffer, self._shared = self._start + len(self._buffer), [], 0
+            return []
+        stop = self._start + len(self._buffer)
+        closed = (Segment(self._index, self._start, stop, self._shared), self._buffer)
+        self._index += 1
+        self._buffer = self._buffer[len(self._buffer) - keep:] if keep else []
+        self._start, self._shared = stop - keep, keep
+        return [closed]

@@ -1,0 +1,139 @@
+"""Segmentation: scene cuts (PySceneDetect), chunks with overlap, cross-fade, in-order stitching."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nst_pipeline.errors import ConfigError
+from nst_pipeline.scale.crossfade import Stitcher, blend, ramp
+from nst_pipeline.scale.segments import CutDetector, Segment, Segmenter, find_cuts, plan_segments
+
+
+def shot(n: int, seed: int, size=(48, 64)) -> list[np.ndarray]:
+    """A panning shot: one random smooth picture, shifted one pixel per frame."""
+    rng = np.random.default_rng(seed)
+    h, w = size
+    base = rng.uniform(0, 255, (h // 8 + 2, (w + n) // 8 + 2, 3)).astype(np.float32)
+    import cv2
+
+    big = cv2.resize(base, ((w + n + 16), h + 16), interpolation=cv2.INTER_CUBIC)
+    return [np.clip(big[8:8 + h, 8 + i:8 + i + w], 0, 255).astype(np.uint8) for i in range(n)]
+
+
+def test_a_hard_cut_is_found_and_a_pan_is_not():
+    frames = shot(10, seed=1) + shot(10, seed=2)
+    assert find_cuts(frames) == [10]
+    assert find_cuts(shot(20, seed=3)) == []
+
+
+def test_flashes_shorter_than_the_minimum_shot_are_not_cuts():
+    a, b = shot(12, seed=1), shot(3, seed=2)
+    assert find_cuts(a + b + a, min_shot=8) == [12]
+
+
+def test_a_long_shot_becomes_overlapping_chunks():
+    segs = plan_segments(25, [], segment_frames=10, overlap=3)
+    assert [(s.start, s.stop, s.overlap) for s in segs] == [(0, 10, 0), (7, 17, 3), (14, 24, 3), (21, 25, 3)]
+    assert all(len(s) <= 10 for s in segs)
+    # a shot ending exactly where the overlap would begin makes no chunk of old frames
+    assert [(s.start, s.stop) for s in plan_segments(17, [], 10, 3)] == [(0, 10), (7, 17)]
+
+
+def test_chunks_restart_at_every_cut_with_no_overlap():
+    segs = plan_segments(30, [12, 26], segment_frames=8, overlap=2)
+    assert [(s.start, s.stop, s.overlap) for s in segs] == [
+        (0, 8, 0), (6, 12, 2), (12, 20, 0), (18, 26, 2), (26, 30, 0)]
+    assert [s.index for s in segs] == list(range(5))
+    assert [s.shot_start for s in segs] == [True, False, True, False, True]
+
+
+@pytest.mark.parametrize("size,overlap", [(1, 0), (8, 8), (8, -1)])
+def test_bad_chunking_is_a_user_error(size, overlap):
+    with pytest.raises(ConfigError):
+        plan_segments(10, [], size, overlap)
+
+
+def test_streaming_segmenter_matches_the_plan_and_hands_out_the_right_frames():
+    frames = shot(13, seed=1) + shot(9, seed=2)
+    split = Segmenter(segment_frames=6, overlap=2)
+    got = list(split.split(frames))
+    assert split.cuts == [13]
+    assert [s for s, _ in got] == plan_segments(len(frames), [13], 6, 2)
+    for seg, chunk in got:
+        assert len(chunk) == len(seg)
+        assert all(a is b for a, b in zip(chunk, frames[seg.start:seg.stop]))
+
+
+def test_detector_takes_frames_one_at_a_time():
+    det = CutDetector()
+    flags = [det.feed(f) for f in shot(9, seed=4) + shot(9, seed=5)]
+    assert flags.index(True) == 9 and sum(flags) == 1
+
+
+def test_ramp_weights():
+    assert np.allclose(ramp(3), [0.25, 0.5, 0.75])
+    assert np.allclose(ramp(1), [0.5])
+    assert ramp(0).size == 0
+    w = ramp(8)
+    assert np.all(np.diff(w) > 0) and 0 < w[0] and w[-1] < 1 and np.allclose(w + w[::-1], 1)
+
+
+def test_blend_is_the_weighted_mean_rounded():
+    a = np.full((2, 2, 3), 10, np.uint8)
+    b = np.full((2, 2, 3), 20, np.uint8)
+    assert (blend(a, b, 0.25) == 13).all()   # 12.5 rounds up
+    assert (blend(a, b, 0.0) == a).all() and (blend(a, b, 1.0) == b).all()
+    f = blend(a.astype(np.float32) / 255, b.astype(np.float32) / 255, 0.5)
+    assert f.dtype == np.float32 and np.allclose(f, 15 / 255)
+    with pytest.raises(ValueError):
+        blend(a, b[:1], 0.5)
+
+
+def _const(value, n, h=2):
+    return [np.full((h, h, 3), value, np.uint8) for _ in range(n)]
+
+
+def test_stitcher_crossfades_overlaps_in_order_and_never_across_a_cut():
+    segs = plan_segments(12, [8], segment_frames=5, overlap=2)   # (0,5) (3,8) | (8,12)
+    st = Stitcher(overlap=2)
+    for s in segs:
+        st.plan(s)
+    st.end()
+    values = {0: 0, 1: 90, 2: 200}
+    # results come back out of order: nothing is final until segment 0 is back
+    for i in (2, 1):
+        st.add(i, _const(values[i], len(segs[i])), [{"i": i}] * len(segs[i]))
+    assert list(st.ready()) == []
+    st.add(0, _const(0, 5), [{"i": 0}] * 5)
+    out = list(st.ready())
+    assert [o.index for o in out] == list(range(12))
+    got = [int(o.frame[0, 0, 0]) for o in out]
+    assert got == [0, 0, 0, 30, 60, 90, 90, 90, 200, 200, 200, 200]   # ramp 1/3, 2/3 over frames 3, 4
+    assert [o.seam for o in out][3:5] == pytest.approx([1 / 3, 2 / 3])
+    assert [o.segment for o in out] == [0] * 5 + [1] * 3 + [2] * 4
+    assert all(o.seam is None for o in out[5:])   # nothing blended at the cut (frame 8)
+    assert st.pending() == 0
+
+
+def test_stitcher_waits_for_the_next_chunk_before_finishing_a_tail():
+    st = Stitcher(overlap=2)
+    first = Segment(0, 0, 5)
+    st.plan(first)
+    st.add(0, _const(0, 5), [{}] * 5)
+    assert [o.index for o in st.ready()] == [0, 1, 2]   # 3 and 4 may be shared
+    st.plan(Segment(1, 3, 7, overlap=2))
+    assert list(st.ready()) == []
+    st.add(1, _const(30, 4), [{}] * 4)
+    st.end()
+    assert [int(o.frame[0, 0, 0]) for o in st.ready()] == [10, 20, 30, 30]
+
+
+def test_stitcher_resumes_from_a_frame():
+    st = Stitcher(overlap=2, first_frame=6)
+    for s in plan_segments(10, [], 5, 2):   # (0,5) (3,8) (6,10)
+        st.plan(s)
+    st.end()
+    st.add(1, _const(10, 5), [{}] * 5)
+    st.add(2, _const(40, 4), [{}] * 4)
+    assert [(o.index, int(o.frame[0, 0, 0])) for o in st.ready()] == [(6, 20), (7, 30), (8, 40), (9, 40)]
