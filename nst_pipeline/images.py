@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
-from .errors import InputError, OutputError
+from .decoding import header_size, open_image, unreadable  # noqa: F401  (header_size re-exported)
+from .errors import InputError, NSTError, OutputError
 
 WRITABLE_SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF"}
 
@@ -43,13 +44,13 @@ def load_array(path: str | os.PathLike) -> np.ndarray:
     if path.is_dir():
         raise InputError(f"{path} is a folder, not an image")
     try:
-        with Image.open(path) as img:
+        with open_image(path) as img:
             img.load()
             return pil_to_array(img)
-    except UnidentifiedImageError:
-        raise InputError(f"{path} is not an image file (or its format is not supported)") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise InputError(f"cannot read image {path}: {exc}") from None
+    except NSTError:
+        raise
+    except Exception as exc:  # a malformed file can trip any error inside a Pillow decoder
+        raise unreadable(path, exc) from None
 
 
 def to_tensor(arr: np.ndarray) -> torch.Tensor:

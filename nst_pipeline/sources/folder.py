@@ -6,16 +6,13 @@ import glob
 import re
 from pathlib import Path
 
-from PIL import Image
-
 from .. import images
+from ..decoding import header_size
 from ..errors import InputError
 from .base import FrameSource
 from .still import STILL_SUFFIXES
 
 GLOB_CHARS = set("*?[")
-#: EXIF orientations that swap width and height (the loader applies them)
-_TRANSPOSED = {5, 6, 7, 8}
 
 
 def natural_key(path: Path) -> list:
@@ -34,18 +31,6 @@ def list_images(location: str) -> list[Path]:
     if not files:
         raise InputError(f"no images in {where} (looked for {', '.join(sorted(STILL_SUFFIXES))})")
     return files
-
-
-def header_size(path: Path) -> tuple[int, int]:
-    """(width, height) as displayed, read from the header without decoding pixels."""
-    try:
-        with Image.open(path) as img:
-            w, h = img.size
-            if img.getexif().get(0x0112) in _TRANSPOSED:
-                w, h = h, w
-            return w, h
-    except Exception as exc:
-        raise InputError(f"cannot read image {path}: {exc}") from None
 
 
 class ImageFolderSource(FrameSource):

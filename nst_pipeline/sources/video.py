@@ -14,6 +14,7 @@ import numpy as np  # noqa: E402
 
 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 
+from ..decoding import check_pixels
 from ..errors import InputError
 from .base import FrameSource
 
@@ -33,9 +34,20 @@ def probe_streams(path: Path) -> tuple[str | None, bool]:
         return None, False
 
 
+def _check_y4m_header(path: Path) -> None:
+    # FFmpeg will not even open a YUV4MPEG2 stream with an absurd size; its header says the size
+    with open(path, "rb") as f:
+        head = f.read(256).split(b"\n", 1)[0].decode("ascii", "replace")
+    if head.startswith("YUV4MPEG2"):
+        fields = {t[0]: t[1:] for t in head.split()[1:] if t}
+        if fields.get("W", "").isdigit() and fields.get("H", "").isdigit():
+            check_pixels(path, int(fields["W"]), int(fields["H"]), "video")
+
+
 def _why_unreadable(path: Path) -> str:
     if path.stat().st_size == 0:
         return "the file is empty"
+    _check_y4m_header(path)
     import av
 
     try:
@@ -43,6 +55,8 @@ def _why_unreadable(path: Path) -> str:
             if not container.streams.video:
                 return "it has no video track"
             ctx = container.streams.video[0].codec_context
+            if ctx is not None and ctx.width and ctx.height:  # FFmpeg refuses absurd sizes itself
+                check_pixels(path, ctx.width, ctx.height, "video")
             if ctx is None or not ctx.name or ctx.name == "none":  # PyAV finds no decoder for it
                 return "its video codec is unknown to this build of FFmpeg/OpenCV (unsupported codec)"
             return f"its {ctx.name} video track has no decodable frame (corrupt, truncated or zero-frame)"
@@ -61,6 +75,9 @@ class VideoFileSource(FrameSource):
             raise InputError(f"{self.path} is not a file")
         cap = cv2.VideoCapture(str(self.path))
         try:
+            if cap.isOpened():  # refuse a huge frame size before decoding one (a tiny file can declare it)
+                w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+                check_pixels(self.path, w, h, "video")
             ok, first = cap.read() if cap.isOpened() else (False, None)
             if not ok or first is None:
                 raise InputError(f"cannot read video {self.path}: {_why_unreadable(self.path)}")
