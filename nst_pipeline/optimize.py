@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .errors import ConfigError
-from .errors import unknown_name_message
+from .errors import ConfigError, unknown_name_message
+from .stopping import Stopper
 
 OPTIMIZERS = ("lbfgs", "adam", "adamax", "adadelta", "sgd")
 # learning rates for an image in [0, 1]; L-BFGS takes unit steps along its quasi-Newton direction
@@ -112,7 +112,7 @@ def run(
         loss, parts = objective(x)
         loss.backward()
         last["loss"], last["parts"] = loss.detach(), parts
-        best.offer(float(loss), x)   # ``x`` is the point this loss belongs to (before the update)
+        best.offer(float(last["loss"]), x)   # ``x`` is the point this loss belongs to (before the update)
         return loss
 
     project = schedule.optimizer != "lbfgs"
