@@ -1,0 +1,64 @@
+"""The ``fast`` method: one forward pass per frame (Ghiasi et al. 2017), steadied on video by
+blending in the previous result warped by optical flow where the flow is trusted."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..methods.base import FrameTask, Method, MethodContext
+from . import engine as eng
+from .mixing import blend_embeddings, keep_colors, steady, temporal_alpha, with_strength
+from .models import resolve
+
+#: --temporal-weight when not given: the previous frame counts twice the new pass, alpha = 2/3
+#: where the flow is trusted (see mixing.temporal_alpha; chosen on carphone, docs/benchmarks.md)
+DEFAULT_TEMPORAL_WEIGHT = 2.0
+
+
+class FastMethod(Method):
+    name = "fast"
+
+    def __init__(self, ctx: MethodContext) -> None:
+        config, options = ctx.config, ctx.options
+        self.size = config.size
+        self.style_size = options.style_size
+        self.strength = options.strength
+        self.original_colors = config.original_colors
+        weight = config.temporal_weight
+        self.temporal_weight = DEFAULT_TEMPORAL_WEIGHT if weight is None else weight
+        self.wants_guide = bool(ctx.video) and self.temporal_weight > 0
+        self.engine = eng.Engine(resolve(config.weights), device=config.device)
+        # the paintings' embedding is the same for every frame: computed once per run
+        paintings = [eng.load_rgb(path) for path in config.styles]
+        self.style = blend_embeddings([self.engine.embed(p, self.style_size) for p in paintings], config.style_blend)
+        self._own: np.ndarray | None = None
+        self._blended = False
+
+    def output_size(self, hw: tuple[int, int]) -> tuple[int, int]:
+        return eng.fit_long_side(hw, self.size)
+
+    def embedding_for(self, content: np.ndarray, first: bool) -> np.ndarray:
+        """The painting's embedding, pulled toward the content's own by ``strength`` < 1.
+        The content's embedding is taken once per shot: per frame it would add flicker."""
+        if self.strength >= 1.0:
+            return self.style
+        if first or self._own is None:
+            self._own = self.engine.embed(content, self.style_size)
+        return with_strength(self.style, self._own, self.strength)
+
+    def stylize(self, task: FrameTask, on_step=None) -> np.ndarray:
+        content = eng.resize(task.content, self.output_size(task.content.shape[:2]))
+        out = self.engine.paint(content, self.embedding_for(content, task.first))
+        if self.original_colors:
+            out = keep_colors(out, content)
+        guide = task.guide
+        self._blended = guide is not None and self.temporal_weight > 0
+        if self._blended:
+            out = steady(out, eng.as_float(guide.warped), temporal_alpha(self.temporal_weight, guide.confidence))
+        return out
+
+    def last_record(self) -> dict:
+        return {"steps": 1, "blended": self._blended}
+
+    def close(self) -> None:
+        self.engine = None
