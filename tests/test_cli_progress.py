@@ -26,6 +26,7 @@ class Step:  # the fields of optimize.StepReport the display reads
     terms: dict = field(default_factory=dict)
     lr: float = 1.0
     seconds: float = 0.0
+    stop: str | None = None      # set on a level's last report
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,16 @@ def test_plain_says_where_an_early_stopped_level_ended():
         run_level(rep.step, clock, 0, 1, 2, (53, 64), 20, 1e-4, stop=4)
     lines = buf.getvalue().splitlines()
     assert [re.search(r"step \d+/\d+", l).group() for l in lines] == ["step 1/40", "step 7/27", "step 11/11"]
+
+
+def test_a_level_the_core_says_converged_ends_at_once():
+    clock = Clock()
+    con, buf = console()
+    rep = Reporter(Plan(((26, 32, 20), (53, 64, 20))), "plain", con, clock=clock, every=1e9)
+    rep.step(Step(0, 0, 2, 1, 20, (26, 32), 1.0, TERMS, seconds=0.1))
+    rep.step(Step(0, 0, 2, 2, 20, (26, 32), 1.0, TERMS, seconds=0.2, stop="converged"))
+    assert buf.getvalue().splitlines()[-1].startswith("level 1/2 32x26  step 2/22  ")
+    assert rep.tally.total_steps == 22
 
 
 def test_plain_video_has_frame_lines():

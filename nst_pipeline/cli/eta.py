@@ -96,6 +96,9 @@ class Tally:
     def frame_done(self, fr) -> None:
         """Take one FrameReport (a finished or resumed frame)."""
         self.end_level()
+        first = getattr(fr, "first", None)
+        if first is not None and not fr.resumed:
+            self.first = bool(first)  # the core knows which frames got the first-frame treatment
         if not fr.resumed:
             self.kinds[self.first].frame_seconds.append(fr.seconds)
         self.frames_done = max(self.frames_done, fr.index + 1)

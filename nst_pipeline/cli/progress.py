@@ -94,10 +94,9 @@ class Reporter:
             self._end_level()
         self.tally.step(r)
         self._at = self.clock()
-        if self.mode != "plain":
-            return
-        due = self._last_line is None or self._at - self._last_line >= self.every
-        if due or r.step >= r.steps:
+        if getattr(r, "stop", None) is not None or r.step >= r.steps:
+            self._end_level()  # the core says the level is over (converged, budget or cap)
+        elif self.mode == "plain" and (self._last_line is None or self._at - self._last_line >= self.every):
             self._say(self.line(r), r)
 
     def frame(self, fr) -> None:
@@ -151,7 +150,7 @@ class Reporter:
             return
         if self.mode == "plain":
             self._say(self.line(r), r)
-        elif self.mode == "bar":  # a lasting line per level above the live bar
+        else:  # a lasting line per level above the live bar
             self._print(self.line(r, self.console.width))
             self._said = r
 
