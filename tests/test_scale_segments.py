@@ -137,3 +137,19 @@ def test_stitcher_resumes_from_a_frame():
     st.add(1, _const(10, 5), [{}] * 5)
     st.add(2, _const(40, 4), [{}] * 4)
     assert [(o.index, int(o.frame[0, 0, 0])) for o in st.ready()] == [(6, 20), (7, 30), (8, 40), (9, 40)]
+
+
+def test_scale_options_and_no_ray_import_without_workers():
+    import subprocess
+    import sys
+
+    from nst_pipeline.scale.driver import ScaleOptions
+
+    assert not ScaleOptions(workers=1).on_ray and ScaleOptions(workers=2).on_ray
+    assert ScaleOptions(workers=1, ray_address="auto").on_ray
+    with pytest.raises(ConfigError):
+        ScaleOptions(workers=0).check()
+    with pytest.raises(ConfigError):
+        ScaleOptions(segment_frames=4, overlap=4).check()
+    code = "import sys, nst_pipeline.scale.driver, nst_pipeline.scale.segments; print('ray' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"

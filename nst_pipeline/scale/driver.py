@@ -14,10 +14,10 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import InputError, Interrupted, NSTError
+from ..errors import ConfigError, InputError, Interrupted, NSTError
 from ..pipeline import FrameReport
 from .crossfade import Stitched, Stitcher
-from .segments import OVERLAP, SEGMENT_FRAMES, CutDetector, Segment, Segmenter
+from .segments import OVERLAP, SEGMENT_FRAMES, CutDetector, Segment, Segmenter, check_chunking
 from .store import SegmentStore
 
 
@@ -27,6 +27,17 @@ class ScaleOptions:
     ray_address: str | None = None
     segment_frames: int = SEGMENT_FRAMES
     overlap: int = OVERLAP
+
+    def check(self) -> "ScaleOptions":
+        if self.workers < 1:
+            raise ConfigError("--workers must be >= 1")
+        check_chunking(self.segment_frames, self.overlap)
+        return self
+
+    @property
+    def on_ray(self) -> bool:
+        """One worker and no cluster address: the plain in-process run (Ray is not imported)."""
+        return self.workers > 1 or bool(self.ray_address)
 
     def resume_key(self) -> dict:
         """What a --resume must keep (the worker count may change)."""
@@ -45,6 +56,7 @@ def run_scaled(source, sink, config, clip, scale: ScaleOptions, *, workdir=None,
     """Stylize the frames ``clip`` selects from ``source`` on Ray workers into ``sink``."""
     from .executor import cluster, start_workers, submit
 
+    scale.check()
     total = clip.total(source.frame_count)
     job = _Job(sink, clip, workdir, total, scale.overlap, on_frame)
     try:
