@@ -1,0 +1,181 @@
+"""optimize.run with a stopper: converges on a known objective, tol 0 is the old loop
+bit for bit, the time budget holds on a fake clock, and the best iterate comes back."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from nst_pipeline import optimize
+from nst_pipeline.errors import ConfigError
+from nst_pipeline.optimize import OPTIMIZERS, Schedule
+from nst_pipeline.stopping import BUDGET, CAP, CONVERGED, Stopper
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tensors of a few hundred numbers: two threads only add hand-offs (10x slower when loaded)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+# a learning rate per optimizer that makes the quadratic below converge in tens of steps
+QUAD_LR = {"lbfgs": 0.5, "adam": 0.01, "adamax": 0.02, "adadelta": 20.0, "sgd": 0.02}
+
+
+def quadratic(floor: float = 0.5):
+    """f(x) = sum((x - t)^2) + floor: minimum ``floor`` at t, inside [0, 1] (no clamp bites)."""
+    target = torch.linspace(0.2, 0.8, 3 * 8 * 8).reshape(1, 3, 8, 8)
+
+    def objective(x):
+        d = ((x - target) ** 2).sum()
+        return d + floor, {"distance": d.detach()}
+
+    return objective, target
+
+
+def recorded(objective, log):
+    def wrapped(x):
+        loss, parts = objective(x)
+        log.append((float(loss.detach()), x.detach().clone()))
+        return loss, parts
+    return wrapped
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_every_optimizer_stops_where_the_relative_improvement_falls_below_tol(name):
+    objective, target = quadratic()
+    reports = []
+    stopper = Stopper(400, tol=1e-3, window=5)
+    x = torch.zeros(1, 3, 8, 8)
+    out = optimize.run(x, objective, 400, Schedule(name, QUAD_LR[name], 0, 0.5),
+                       lambda *r: reports.append((r[0], r[1], stopper.reason)), stopper)
+    losses = [loss for _, loss, _ in reports]
+    steps = len(losses)
+    assert stopper.reason == CONVERGED and steps < 400, (name, steps, losses[-3:])
+    lowest = [min(losses[: k + 1]) for k in range(steps)]
+    assert lowest[-6] - lowest[-1] <= 1e-3 * lowest[-6]            # satisfied at the last step
+    assert lowest[-7] - lowest[-2] > 1e-3 * lowest[-7]             # and not one step earlier
+    assert [r for _, _, r in reports] == [None] * (steps - 1) + [CONVERGED]   # reason on the last report only
+    start = float(objective(x)[0])
+    assert float(objective(out)[0]) - 0.5 < 0.01 * (start - 0.5)    # 99% of the way to the floor
+
+
+def _old_run(image, objective, steps, schedule):
+    """The loop as it was before stopping existed (commit 40ab9c7), the reference for tol 0."""
+    x = image.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
+    opt = optimize.make_optimizer([x], schedule)
+    sched = torch.optim.lr_scheduler.StepLR(opt, schedule.decay_every, schedule.decay) if schedule.decay_every else None
+
+    def closure():
+        opt.zero_grad(set_to_none=True)
+        loss, _ = objective(x)
+        loss.backward()
+        return loss
+
+    for _ in range(steps):
+        opt.step(closure)
+        if schedule.optimizer != "lbfgs":
+            with torch.no_grad():
+                x.clamp_(0.0, 1.0)
+        if sched is not None:
+            sched.step()
+    return x.detach().clamp(0.0, 1.0)
+
+
+def _conv_objective():
+    gen = torch.Generator().manual_seed(3)
+    w = torch.randn(6, 3, 3, 3, generator=gen)
+    goal = torch.rand(1, 6, 12, 12, generator=gen)
+
+    def objective(x):   # not convex, not monotone for the first-order optimizers
+        f = torch.tanh(torch.nn.functional.conv2d(x, w, padding=1))
+        return ((f - goal) ** 2).mean() + 0.01 * x.diff(dim=-1).abs().mean(), {}
+
+    return objective
+
+
+@pytest.mark.parametrize("name,lr,decay_every", [("lbfgs", None, 0), ("adam", None, 0), ("sgd", 0.5, 3)])
+def test_tol_zero_is_the_old_loop_bit_for_bit(name, lr, decay_every):
+    start = torch.rand(1, 3, 12, 12, generator=torch.Generator().manual_seed(0))
+    schedule = Schedule(name, lr, decay_every, 0.5).check()
+    old = _old_run(start, _conv_objective(), 12, schedule)
+    stopper = Stopper(12, tol=0.0)
+    new = optimize.run(start, _conv_objective(), 12, schedule, stopper=stopper)
+    assert torch.equal(old, new) and stopper.reason == CAP and stopper.steps == 12
+    assert torch.equal(optimize.run(start, _conv_objective(), 12, schedule), old)   # no stopper at all
+
+
+class StepClock:
+    """A fake clock the objective advances: each evaluation 'takes' ``cost`` seconds."""
+
+    def __init__(self, cost: float) -> None:
+        self.now, self.cost = 0.0, cost
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_time_budget_is_respected_within_one_step():
+    objective, _ = quadratic(floor=0.0)
+    clock = StepClock(0.3)
+
+    def slow(x):
+        clock.now += clock.cost
+        return objective(x)
+
+    stopper = Stopper(1000, deadline=2.0, clock=clock)
+    optimize.run(torch.zeros(1, 3, 8, 8), slow, 1000, Schedule("adam", 0.01, 0, 0.5), stopper=stopper)
+    assert stopper.reason == BUDGET
+    assert clock.now <= 2.0 < clock.now + clock.cost       # one more step would have overrun
+    assert stopper.steps == 6
+
+
+def test_best_iterate_is_returned_when_the_loss_climbs_at_the_end():
+    objective, _ = quadratic(floor=0.0)
+    log = []
+    # plain SGD (momentum 0.9) with a far too large rate: the loss falls, then oscillates up
+    stopper = Stopper(12, deadline=float("inf"))
+    out = optimize.run(torch.full((1, 3, 8, 8), 0.5), recorded(objective, log), 12,
+                       Schedule("sgd", 0.3, 0, 0.5), stopper=stopper)
+    losses = [loss for loss, _ in log]
+    best = min(range(len(losses)), key=losses.__getitem__)
+    assert best < len(losses) - 1, losses                  # the test objective does climb at the end
+    assert torch.equal(out, log[best][1].clamp(0, 1))
+    assert stopper.best == losses[best]
+
+
+def test_final_iterate_is_kept_while_the_loss_still_falls():
+    objective, _ = quadratic()
+    log = []
+    stopper = Stopper(8, deadline=float("inf"))
+    out = optimize.run(torch.zeros(1, 3, 8, 8), recorded(objective, log), 8, Schedule("adam", 0.01, 0, 0.5),
+                       stopper=stopper)
+    losses = [loss for loss, _ in log]
+    assert losses == sorted(losses, reverse=True)
+    assert float(objective(out)[0]) < losses[-1]           # one update past the last evaluation
+
+
+def test_non_finite_loss_is_reported_then_refused():
+    seen = []
+
+    def exploding(x):
+        return (x * float("nan")).sum(), {}
+
+    with pytest.raises(ConfigError, match="lower the learning rate"):
+        optimize.run(torch.zeros(1, 3, 4, 4), exploding, 5, Schedule("adam", None, 0, 0.5),
+                     lambda *r: seen.append(r[1]), Stopper(5, tol=1e-3))
+    assert len(seen) == 1
+
+
+def test_schedule_from_config_and_its_checks():
+    class Cfg:
+        optimizer, lr, lr_decay_every, lr_decay = "adam", None, 0, 0.5
+
+    assert Schedule.from_config(Cfg()) == Schedule("adam", None, 0, 0.5)
+    assert Schedule.from_config(Cfg()).learning_rate == optimize.DEFAULT_LR["adam"]
+    Cfg.optimizer = "lbgfs"
+    with pytest.raises(ConfigError, match="lbfgs"):
+        Schedule.from_config(Cfg())
