@@ -77,8 +77,7 @@ def test_sub_groups_are_polished_too():
     assert re.search(r"--verbose\s+More\.", text)
 
 
-def test_completion_of_plugin_names(monkeypatch):
-    monkeypatch.delenv("NST_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+def test_completion_of_plugin_names():
     assert "vgg19" in complete_backbone("vg")
     assert all(n.startswith("vg") for n in complete_backbone("vg"))
     assert {"content", "style", "tv"} <= set(complete_loss(""))

@@ -36,10 +36,11 @@ def type_label(param) -> str:
 
 
 def relabel(param) -> None:
-    if isinstance(param, TyperArgument) and param.metavar is None:
-        param.metavar = (param.name or "ARG").upper()  # the name in usage lines and errors
+    if isinstance(param, TyperArgument):
+        if param.metavar is None:
+            param.metavar = (param.name or "ARG").upper()  # the name in usage lines and errors
         label = type_label(param)
-        param.display_type_rich = lambda ctx: label    # the type column (metavar is the name here)
+        param.display_type_rich = lambda ctx: label        # the type column (metavar is the name here)
     elif isinstance(param, TyperOption) and param.metavar is None:
         param.metavar = type_label(param)
 
