@@ -153,3 +153,23 @@ def test_scale_options_and_no_ray_import_without_workers():
         ScaleOptions(segment_frames=4, overlap=4).check()
     code = "import sys, nst_pipeline.scale.driver, nst_pipeline.scale.segments; print('ray' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_live_cuts_follow_the_selected_frames():
+    from nst_pipeline.config import ClipConfig
+    from nst_pipeline.scale.segments import LiveCuts, WatchedSource
+
+    class Source:
+        fps = 12.0
+
+        def __iter__(self):
+            return iter(shot(20, seed=1) + shot(20, seed=2))   # cut at input frame 20
+
+    cuts = LiveCuts(ClipConfig(start=2, every=2))
+    watched = WatchedSource(Source(), cuts)
+    assert watched.fps == 12.0
+    seen = []
+    for frame in ClipConfig(start=2, every=2).select(watched):
+        seen.append(frame)
+        assert (9 in cuts) == (len(seen) > 9)   # known as soon as its frame was read
+    assert list(cuts) == [9] and len(cuts) == 1   # input frame 20 = selected frame (20 - 2) / 2

@@ -157,3 +157,47 @@ class Segmenter:
         self._buffer = self._buffer[len(self._buffer) - keep:] if keep else []
         self._start, self._shared = stop - keep, keep
         return [closed]
+
+
+class LiveCuts:
+    """The cuts of a clip found while its frames stream past, for the one-worker run.
+
+    Wrap the source's frames with :meth:`watch`; ``index in cuts`` then answers for
+    every selected frame already read, so :func:`nst_pipeline.pipeline.run` can give a
+    shot's first frame the first-frame treatment without reading the clip twice.
+    """
+
+    def __init__(self, clip, detector: CutDetector | None = None) -> None:
+        self.clip, self.detector, self.found = clip, detector or CutDetector(), set()
+        self._selected = 0
+
+    def watch(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        for number, frame in enumerate(frames):
+            offset = number - self.clip.start
+            if offset >= 0 and offset % self.clip.every == 0:   # a frame the run will stylize
+                if self.detector.feed(frame) and self._selected > 0:
+                    self.found.add(self._selected)
+                self._selected += 1
+            yield frame
+
+    def __contains__(self, index: object) -> bool:
+        return index in self.found
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(sorted(self.found))
+
+    def __len__(self) -> int:
+        return len(self.found)
+
+
+class WatchedSource:
+    """A frame source whose frames pass a :class:`LiveCuts` on the way (other attributes pass through)."""
+
+    def __init__(self, source, cuts: LiveCuts) -> None:
+        self._source, self.cuts = source, cuts
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return self.cuts.watch(iter(self._source))
+
+    def __getattr__(self, name: str):
+        return getattr(self._source, name)
