@@ -11,7 +11,7 @@ from .specs import BackboneSpec, FrameSourceSpec, LossTermSpec, NoOptions, Plugi
 
 def __getattr__(name):
     # keep `import nst_pipeline` light: the API pulls in torch only when used
-    if name in ("stylize_image", "stylize_tensor"):
+    if name in ("stylize_image", "stylize_video", "stylize_tensor"):
         from . import api
 
         return getattr(api, name)
@@ -20,5 +20,5 @@ def __getattr__(name):
 
 __all__ = [
     "__version__", "NSTError", "hookimpl", "hookspec", "BackboneSpec", "LossTermSpec",
-    "FrameSourceSpec", "PluginOptions", "NoOptions", "stylize_image", "stylize_tensor",
+    "FrameSourceSpec", "PluginOptions", "NoOptions", "stylize_image", "stylize_video", "stylize_tensor",
 ]

@@ -1,40 +1,75 @@
-"""The Python API: what the CLI calls, and what a program imports."""
+"""The Python API: the same runs the CLI makes, with keyword options named like its flags.
+
+``stylize_image(content, styles, output, size=384, steps=200, init="noise", ...)`` takes
+``nst image``'s options; ``stylize_video(input, styles, output, first_steps=..., steps=...,
+max_frames=..., ...)`` takes ``nst video``'s. Both go through :func:`nst_pipeline.pipeline.run`.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
-import torch
+from .config import split_options
 
-from . import images
-from .config import make_config
-from .job import build_job
-from .registry import Registry
-from .stylize import OnStep, Stylizer
+PathLike = str | os.PathLike
+Styles = Sequence[PathLike] | PathLike
 
 
-def stylize_tensor(content: torch.Tensor, styles: Sequence[str | os.PathLike], *, on_step: OnStep | None = None,
-                   registry: Registry | None = None, **options) -> torch.Tensor:
-    """Stylize a 1x3xHxW RGB tensor in [0, 1]; returns the stylized tensor (on the CPU)."""
-    config = make_config(styles=tuple(styles), **options)
-    stylizer = Stylizer(build_job(config, registry))
-    return stylizer.stylize(content, on_step=on_step).cpu()
+def _styles(styles: Styles) -> list[PathLike]:
+    return [styles] if isinstance(styles, (str, os.PathLike)) else list(styles)
 
 
-def stylize_image(content: str | os.PathLike, styles: Sequence[str | os.PathLike] | str | os.PathLike,
-                  output: str | os.PathLike | None = None, *, on_step: OnStep | None = None,
-                  registry: Registry | None = None, **options) -> torch.Tensor:
+def _registry(registry):
+    from .registry import get_registry
+
+    return registry or get_registry()
+
+
+def stylize_tensor(content, styles: Styles, *, on_step: Callable | None = None, registry=None, **options):
+    """Stylize a 1x3xHxW RGB tensor in [0, 1]; returns the stylized 1x3xHxW tensor (on the CPU)."""
+    from . import images
+    from .clips import build_method, resolve_size
+    from .methods.base import FrameTask
+    from .pipeline import first_start
+
+    config, clip = split_options({**options, "styles": _styles(styles)}, "image")
+    frame = images.tensor_to_frame(content)
+    config = resolve_size(config, (frame.shape[1], frame.shape[0]), still=True, exact=False)
+    method = build_method(config, _registry(registry), video=False)
+    result = method.stylize(FrameTask(0, frame, True, clip.first_steps, first_start(clip)), on_step)
+    return images.frame_to_tensor(result)
+
+
+def stylize_image(content: PathLike, styles: Styles, output: PathLike | None = None, *,
+                  on_step: Callable | None = None, registry=None, **options):
     """Stylize the image file ``content`` with one or more style images.
 
-    Options are those of :class:`nst_pipeline.config.StyleConfig` (``size``, ``steps``,
-    ``style_weight``, ``original_colors``, ...). Writes ``output`` atomically when given.
+    Options are ``nst image``'s, by their long names (``size``, ``steps``, ``levels``,
+    ``style_weight``, ``original_colors``, ``method``, ...). Writes ``output`` atomically
+    when given. Returns the result as a 1x3xHxW tensor in [0, 1] (the written pixels).
     """
-    if isinstance(styles, (str, os.PathLike)):
-        styles = [styles]
-    if output is not None:
-        images.check_output_path(output, [content, *styles])
-    result = stylize_tensor(images.load_image(content), styles, on_step=on_step, registry=registry, **options)
-    if output is not None:
-        images.save_image(result, output)
-    return result
+    from . import images
+    from .clips import stylize_still
+
+    config, clip = split_options({**options, "styles": _styles(styles)}, "image")
+    outcome = stylize_still(content, output, config, clip, registry=_registry(registry), on_step=on_step)
+    return images.frame_to_tensor(outcome.result)
+
+
+def stylize_video(input: PathLike, styles: Styles, output: PathLike, *, on_step: Callable | None = None,
+                  on_frame: Callable | None = None, registry=None, frame_size: str | None = None,
+                  fps: float | None = None, work_dir: PathLike | None = None, resume: bool = False,
+                  keep_work: bool = False, **options) -> int:
+    """Stylize a clip (video file, image folder or glob) into ``output`` (a video file, or a
+    folder for numbered PNGs). Options are ``nst video``'s by their long names (``size``,
+    ``first_steps``, ``steps``, ``levels``, ``init``, ``first_init``, ``temporal_weight``,
+    ``start``, ``every``, ``max_frames``, ...). Returns the number of frames written."""
+    from .clips import stylize_clip
+
+    config, clip = split_options({**options, "styles": _styles(styles)}, "video")
+    outcome = stylize_clip(str(input), str(output), config, clip, registry=_registry(registry),
+                           frame_size=frame_size, fps=fps, work_dir=Path(work_dir) if work_dir else None,
+                           resume=resume, keep_work=keep_work, on_step=on_step, on_frame=on_frame)
+    return outcome.frames

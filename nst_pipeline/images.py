@@ -139,3 +139,28 @@ def save_image(image: torch.Tensor, path: str | os.PathLike) -> None:
     pil = Image.fromarray(to_array(image))
     kwargs = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
     atomic_write(path, lambda tmp: pil.save(tmp, format=fmt, **kwargs))
+
+
+# -- frames: HxWx3 numpy (what sources yield and sinks take) <-> 1x3xHxW tensors ----------
+# The only conversions in the package. Frames stay float until they reach flow, the work
+# folder or a sink, so a 16-bit still is not quantized before the optimizer sees it.
+
+def frame_to_tensor(frame: np.ndarray) -> torch.Tensor:
+    """HxWx3 RGB frame (uint8, or float in [0, 1]) -> contiguous 1x3xHxW float32."""
+    if frame.ndim != 3 or frame.shape[2] != 3:
+        raise InputError(f"a frame must be HxWx3 RGB, got shape {frame.shape}")
+    arr = frame.astype(np.float32) / 255.0 if frame.dtype == np.uint8 else frame.astype(np.float32)
+    # contiguous: L-BFGS views the gradient flat, and the optimizer clones this layout
+    return torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1).unsqueeze(0).contiguous()
+
+
+def tensor_to_frame(image: torch.Tensor) -> np.ndarray:
+    """1x3xHxW tensor -> HxWx3 float32 frame in [0, 1]."""
+    return np.ascontiguousarray(image.detach().clamp(0, 1).squeeze(0).permute(1, 2, 0).cpu().numpy())
+
+
+def frame_to_u8(frame: np.ndarray) -> np.ndarray:
+    """Quantize a frame for flow, the work folder and sinks (round to nearest)."""
+    if frame.dtype == np.uint8:
+        return frame
+    return (np.clip(frame, 0, 1) * 255.0 + 0.5).astype(np.uint8)

@@ -15,7 +15,7 @@ from .errors import ConfigError
 from .objective import Objective, WeightedTerm
 from .optimize import Schedule
 from .options import build_options, parse_loss_selection, split_pairs
-from .registry import Registry, get_registry
+from .registry import Registry
 
 
 @dataclass
@@ -26,7 +26,6 @@ class Job:
     objective: Objective
     schedule: Schedule
     styles: list[torch.Tensor]
-    init_image: torch.Tensor | None
     #: computes targets (forward only); the backbone itself unless --targets picks another
     target_encoder: Callable | None = None
 
@@ -47,27 +46,30 @@ def resolve_device(name: str) -> torch.device:
     raise ConfigError(f"unknown device {name!r}; use auto, cpu or cuda")
 
 
-def build_backbone(config: StyleConfig, registry: Registry) -> Backbone:
-    name, sep, argument = config.backbone.partition(":")
+def build_backbone(registry: Registry, name: str, options: Sequence[str] = (), *, pooling: str | None = None,
+                   weights: Path | None = None) -> Backbone:
+    """The named backbone with its options: the one builder for runs, export and scoring.
+    ``name`` may be ``kind:argument`` (e.g. ``onnx:FILE`` = spec ``onnx`` with option model=FILE)."""
+    name, sep, argument = name.partition(":")
     spec = registry.backbone(name)
-    pairs = dict(split_pairs(config.backbone_options, "backbone option"))
-    if sep:  # "kind:argument", e.g. onnx:FILE -> spec "onnx" with option model=FILE
+    pairs = dict(split_pairs(options, "backbone option"))
+    if sep:
         pairs["model"] = argument
-    if config.pooling is not None:
-        pairs["pooling"] = config.pooling
-    if config.weights is not None:
-        pairs["weights"] = str(config.weights)
-    options = build_options(spec.options, pairs, f"backbone {spec.name!r}")
-    return spec.factory(options)
+    if pooling is not None:
+        pairs["pooling"] = pooling
+    if weights is not None:
+        pairs["weights"] = str(weights)
+    return spec.factory(build_options(spec.options, pairs, f"backbone {spec.name!r}"))
 
 
-def select_terms(config: StyleConfig, registry: Registry, extra: Sequence[tuple[str, float]] = ()) -> list[tuple[str, float]]:
-    """Default terms, then the shorthand weights, then ``--loss NAME[:WEIGHT]`` (which wins)."""
-    chosen: dict[str, float] = {s.name: s.default_weight for s in registry.specs("loss") if s.default}
-    shorthand = {"content": config.content_weight, "style": config.style_weight, "tv": config.tv_weight}
+def select_terms(config: StyleConfig, registry: Registry, video: bool = False) -> list[tuple[str, float]]:
+    """Default terms, then the shorthand weights, then ``--loss NAME[:WEIGHT]`` (which wins).
+    Video-only terms (the temporal one) take part only when frames follow each other."""
+    chosen: dict[str, float] = {s.name: s.default_weight for s in registry.specs("loss")
+                                if s.default and (video or not s.video_only)}
+    shorthand = {"content": config.content_weight, "style": config.style_weight, "tv": config.tv_weight,
+                 "temporal": config.temporal_weight if video else None}
     chosen.update({k: v for k, v in shorthand.items() if v is not None})
-    for name, weight in extra:
-        chosen[name] = weight
     for item in config.losses:
         name, weight = parse_loss_selection(item)
         spec = registry.loss(name)
@@ -75,8 +77,8 @@ def select_terms(config: StyleConfig, registry: Registry, extra: Sequence[tuple[
     return [(n, w) for n, w in chosen.items()]
 
 
-def build_terms(config: StyleConfig, registry: Registry, extra: Sequence[tuple[str, float]] = ()) -> list[WeightedTerm]:
-    selected = select_terms(config, registry, extra)
+def build_terms(config: StyleConfig, registry: Registry, video: bool = False) -> list[WeightedTerm]:
+    selected = select_terms(config, registry, video)
     per_term: dict[str, list[tuple[str, str]]] = {}
     for key, value in split_pairs(config.loss_options, "--loss-option"):
         name, dot, option = key.partition(".")
@@ -102,23 +104,14 @@ def load_styles(config: StyleConfig) -> list[torch.Tensor]:
     return [images.load_image(p) for p in config.styles]
 
 
-def load_init(config: StyleConfig) -> torch.Tensor | None:
-    if config.init in ("content", "noise"):
-        return None
-    path = Path(config.init)
-    if not path.exists():
-        raise ConfigError(f"--init {config.init!r}: use content, noise or the path of an existing image")
-    return images.load_image(path)
-
-
-def build_job(config: StyleConfig, registry: Registry | None = None, extra_terms: Sequence[tuple[str, float]] = ()) -> Job:
-    registry = registry or get_registry()
+def build_job(config: StyleConfig, registry: Registry, video: bool = False) -> Job:
+    """Resolve every name and load every input of ``config`` (``config.size`` must be set)."""
     schedule = Schedule(config.optimizer, config.lr, config.lr_decay_every, config.lr_decay).check()
     device = resolve_device(config.device)
     styles = load_styles(config)
-    init_image = load_init(config)
-    terms = build_terms(config, registry, extra_terms)
-    backbone = build_backbone(config, registry).to(device)
+    terms = build_terms(config, registry, video)
+    backbone = build_backbone(registry, config.backbone, config.backbone_options, pooling=config.pooling,
+                              weights=config.weights).to(device)
     if isinstance(backbone, Backbone) and any(p.dim() == 4 for p in backbone.parameters()):
         backbone.use_channels_last()
     objective = Objective(backbone, terms).to(device)
@@ -128,5 +121,4 @@ def build_job(config: StyleConfig, registry: Registry | None = None, extra_terms
         from .onnxrt.targets import resolve_target_encoder
 
         target_encoder = resolve_target_encoder(config, backbone, objective.layers, device)
-    return Job(config, device, backbone, objective, schedule, [s.to(device) for s in styles],
-               None if init_image is None else init_image.to(device), target_encoder)
+    return Job(config, device, backbone, objective, schedule, [s.to(device) for s in styles], target_encoder)

@@ -8,7 +8,7 @@ known through the ``nst_pipeline`` entry-point group of its distribution::
 
 Its hooks *declare* things and return small frozen spec records; they never do
 work. The built-in backbones, loss terms and frame sources register through the
-same three hooks, so a plugin is a peer of the built-ins. The names below are
+same four hooks, so a plugin is a peer of the built-ins. The names below are
 the stable surface; everything else in ``nst_pipeline`` may change between
 releases without notice.
 
@@ -21,6 +21,10 @@ Hooks (each returns a list, or is a generator, of spec records):
 ``nst_frame_sources() -> Iterable[FrameSourceSpec]``
     Frame readers. ``FrameSourceSpec.probe(location)`` says whether the source reads
     ``location``; ``factory(location, options)`` returns an open :class:`FrameSource`.
+``nst_methods() -> Iterable[MethodSpec]``
+    How a frame gets stylized. ``MethodSpec.factory(context)`` gets a :class:`MethodContext`
+    and returns a :class:`Method`, whose ``stylize(task, on_step)`` turns a :class:`FrameTask`
+    (content, first-of-shot flag, step cap, start, optional :class:`Guide`) into a frame.
 
 Records and base classes:
 
@@ -67,14 +71,16 @@ from .errors import ConfigError, InputError, NSTError, OutputError, PluginError,
 from .hookspecs import ENTRY_POINT_GROUP, hookimpl, hookspec
 from .losses.base import LossTerm, Targets
 from .sources.base import FrameSource
-from .specs import BackboneSpec, FrameSourceSpec, LossTermSpec, NoOptions, PluginOptions
+from .methods.base import FrameTask, Guide, Method, MethodContext
+from .specs import BackboneSpec, FrameSourceSpec, LossTermSpec, MethodSpec, NoOptions, PluginOptions
 
 #: the hooks a plugin may implement, in the order the registry calls them
-HOOKS = ("nst_backbones", "nst_loss_terms", "nst_frame_sources")
+HOOKS = ("nst_backbones", "nst_loss_terms", "nst_frame_sources", "nst_methods")
 
 __all__ = [
     "ENTRY_POINT_GROUP", "HOOKS", "hookimpl", "hookspec",
-    "BackboneSpec", "LossTermSpec", "FrameSourceSpec", "PluginOptions", "NoOptions",
+    "BackboneSpec", "LossTermSpec", "FrameSourceSpec", "MethodSpec", "PluginOptions", "NoOptions",
+    "Method", "MethodContext", "FrameTask", "Guide",
     "Backbone", "LossTerm", "Targets", "FrameSource", "cache_dir", "sha256_of",
     "NSTError", "InputError", "OutputError", "ConfigError", "WeightsError", "PluginError",
 ]

@@ -61,3 +61,16 @@ class FrameSourceSpec:
     options: type[PluginOptions] = NoOptions
     priority: int = 0
     plugin: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """A way to stylize a frame. ``factory(context)`` gets a
+    :class:`~nst_pipeline.methods.base.MethodContext` and returns a
+    :class:`~nst_pipeline.methods.base.Method`."""
+
+    name: str
+    factory: Callable[[Any], Any]
+    summary: str
+    options: type[PluginOptions] = NoOptions
+    plugin: str = field(default="", compare=False)

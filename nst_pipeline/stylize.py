@@ -1,4 +1,4 @@
-"""Stylize frames: coarse-to-fine pyramid, style targets cached for a whole clip."""
+"""Stylize frames by optimization: coarse-to-fine pyramid, style targets cached for a whole clip."""
 
 from __future__ import annotations
 
@@ -32,19 +32,25 @@ def pyramid_sizes(hw: tuple[int, int], levels: int | None) -> list[tuple[int, in
     return sizes + [(h, w)]
 
 
+def noise_start(size: tuple[int, int], seed: int | None, frame: int) -> torch.Tensor:
+    """Uniform noise, reproducible per (seed, frame) whatever ran before."""
+    gen = torch.Generator(device="cpu")
+    gen.manual_seed((seed or 0) * 1000003 + frame)
+    return torch.rand((1, 3, *size), generator=gen)
+
+
 class Stylizer:
-    """Stylizes one frame after another with the same job (backbone, terms, styles)."""
+    """Stylizes one frame after another with the same job (backbone, terms, styles).
+
+    Every call says where it starts (``start``): there is no fallback through the
+    config, so a first frame's ``noise`` or init image never leaks into later frames.
+    """
 
     def __init__(self, job: Job) -> None:
         self.job = job
         self.config = job.config
         self._style_cache: dict[tuple[int, int], dict] = {}
         self._styles: list[torch.Tensor] | None = None
-        if self.config.seed is not None:
-            torch.manual_seed(self.config.seed)
-            if job.device.type == "cuda":
-                torch.backends.cudnn.deterministic = True
-                torch.backends.cudnn.benchmark = False
 
     def content_size(self, hw: tuple[int, int]) -> tuple[int, int]:
         return images.fit_long_side(hw, self.config.size)
@@ -67,49 +73,54 @@ class Stylizer:
             self._styles = styles
         return self._styles
 
-    def _targets(self, content: torch.Tensor, size: tuple[int, int], extras: dict) -> Targets:
+    def _targets(self, content: torch.Tensor, size: tuple[int, int], previous) -> Targets:
         level = self._style_cache.get(size)
         if level is None:  # once per level size for the whole clip: resized styles + their features
             style_long = max(8, round(max(size) * self.config.style_scale))
             scaled = [images.resize(s, images.fit_long_side(tuple(s.shape[-2:]), style_long))
                       for s in self._prepared_styles(content)]
-            level = self._style_cache[size] = {"images": scaled, "features": {f"style{i}": {} for i in range(len(scaled))}}
+            level = self._style_cache[size] = {"images": scaled, "features": [{} for _ in scaled]}
+        warped, confidence = previous if previous is not None else (None, None)
         return Targets(self.job.encoder, images.resize(content, size), level["images"],
-                       self.config.style_blend or (), extras, _cache=dict(level["features"]))
+                       self.config.style_blend or (), previous_warped=warped, previous_confidence=confidence,
+                       style_cache=level["features"])
 
-    def _initial(self, content: torch.Tensor, init: torch.Tensor | None, size, frame: int) -> torch.Tensor:
-        if init is not None:
-            return images.resize(init.to(content), size)
-        if self.job.init_image is not None:
-            return images.resize(self.job.init_image, size)
-        if self.config.init == "noise":
-            gen = torch.Generator(device="cpu")
-            gen.manual_seed((self.config.seed or 0) * 1000003 + frame)
-            return torch.rand((1, 3, *size), generator=gen).to(content)
-        return images.resize(content, size)
+    def _start(self, start: str | torch.Tensor, content: torch.Tensor, size, frame: int) -> torch.Tensor:
+        if isinstance(start, torch.Tensor):
+            return images.resize(start.to(content), size)
+        if start == "noise":
+            return noise_start(size, self.config.seed, frame).to(content)
+        if start == "content":
+            return images.resize(content, size)
+        raise ValueError(f"start must be 'content', 'noise' or a tensor, got {start!r}")
 
     def stylize(
         self,
         content: torch.Tensor,
         *,
-        frame: int = 0,
-        init: torch.Tensor | None = None,
-        steps: int | None = None,
+        start: str | torch.Tensor = "content",
+        steps: int,
         pyramid: bool = True,
-        extras: dict | None = None,
+        frame: int = 0,
+        previous: tuple[torch.Tensor, torch.Tensor] | None = None,
         on_step: OnStep | None = None,
     ) -> torch.Tensor:
-        """Stylize ``content`` (1x3xHxW in [0, 1], any size: resized to ``--size``)."""
+        """Stylize ``content`` (1x3xHxW in [0, 1], any size: resized to ``--size``).
+
+        ``start``: "content", "noise" or an image tensor (resized to the first level);
+        ``previous``: (warped previous result, confidence) for the temporal term.
+        """
         content = content.to(self.job.device)
         size = self.content_size(tuple(content.shape[-2:]))
         content = images.resize(content, size)
         sizes = pyramid_sizes(size, self.config.levels) if pyramid else [size]
         self._check_size(sizes)
-        steps = self.config.steps if steps is None else steps
-        image = self._initial(content, init, sizes[0], frame)
+        image = self._start(start, content, sizes[0], frame)
+        if previous is not None:
+            previous = tuple(t.to(self.job.device) for t in previous)
         for level, level_size in enumerate(sizes):
             image = images.resize(image, level_size)
-            targets = self._targets(content, level_size, extras or {})
+            targets = self._targets(content, level_size, previous)
             self.job.objective.prepare(targets)
             image = self._run_level(image, steps, frame, level, len(sizes), level_size, on_step)
         if self.config.original_colors:

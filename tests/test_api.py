@@ -27,7 +27,7 @@ def test_api_validates_before_any_work(make_image, tmp_path, registry):
     content, style = make_image("c.png"), make_image("s.png", seed=3)
     with pytest.raises(OutputError):
         stylize_image(content, style, content, backbone="tiny", registry=registry)
-    with pytest.raises(ConfigError, match="invalid options: steps"):
+    with pytest.raises(ConfigError, match="invalid options: --steps"):
         stylize_image(content, style, backbone="tiny", registry=registry, steps=-1)
     with pytest.raises(ConfigError, match="every loss weight is zero"):
         stylize_image(content, style, backbone="tiny", registry=registry, content_weight=0, style_weight=0, tv_weight=0)

@@ -73,9 +73,9 @@ def installed_example(tmp_path_factory) -> Path:
 
 def test_worked_example_lists_checks_and_runs(installed_example, make_image, tmp_path):
     listed = run_nst(["plugins", "list"], installed_example)
-    assert any(line.split()[:6] == ["loss", "term", "mine", "mine", "nst-mine", "0.1.0"] for line in listed.stderr.splitlines())
+    assert any(line.split()[:6] == ["loss", "term", "mine", "mine", "nst-mine", "0.1.0"] for line in listed.stdout.splitlines())
     checked = run_nst(["plugins", "check", "mine"], installed_example)
-    assert checked.returncode == 0 and "ok   loss term mine (nst-mine)" in checked.stderr, checked.stderr
+    assert checked.returncode == 0 and "ok   loss term mine (nst-mine)" in checked.stdout, checked.stdout
     content, style = make_image("c.png", (40, 32), seed=1), make_image("s.png", (40, 32), seed=2)
     log = tmp_path / "log.jsonl"
     ran = run_nst(["image", str(content), "-s", str(style), "-o", str(tmp_path / "o.png"), "--size", "32",

@@ -7,7 +7,6 @@ import pytest
 import torch
 from onnx import TensorProto, helper
 
-from nst_pipeline.config import make_config
 from nst_pipeline.errors import ConfigError, InputError
 from nst_pipeline.job import build_backbone
 from nst_pipeline.onnxrt.backbone import OnnxBackbone
@@ -71,11 +70,10 @@ def test_gradients_are_refused_with_a_clear_message(tiny_path):
 
 def test_registered_as_builtin_plugin_with_kind_argument_name(registry, tiny_path):
     assert registry.backbone("onnx").plugin == "nst_pipeline.builtins.onnx"
-    config = make_config(styles=("s.png",), backbone=f"onnx:{tiny_path}")
-    net = build_backbone(config, registry)
+    net = build_backbone(registry, f"onnx:{tiny_path}")
     assert isinstance(net, OnnxBackbone) and net.features.path == tiny_path
     with pytest.raises(ConfigError, match="onnx:FILE"):
-        build_backbone(make_config(styles=("s.png",), backbone="onnx"), registry)
+        build_backbone(registry, "onnx")
 
 
 def test_unknown_layer_names_the_exported_ones(tiny_path):

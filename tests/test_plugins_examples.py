@@ -57,14 +57,14 @@ def test_registry_loads_each_example(dist):
 def test_list_and_check_through_the_cli():
     listed = run_nst(["plugins", "list"])
     assert listed.returncode == 0, listed.stderr
-    rows = [line.split() for line in listed.stderr.splitlines()]
+    rows = [line.split() for line in listed.stdout.splitlines()]
     assert ["loss", "term", "meancov", "meancov", "nst-meancov", "0.1.0"] in [r[:6] for r in rows]
     assert ["frame", "source", "animated", "gif", "nst-gif", "0.1.0"] in [r[:6] for r in rows]
     assert ["backbone", "hed-vgg16", "hed", "nst-hed", "0.1.0"] in [r[:5] for r in rows]
     checked = run_nst(["plugins", "check", "meancov", "nst-gif"])
     assert checked.returncode == 0, checked.stderr
-    assert "ok   loss term meancov (nst-meancov)" in checked.stderr
-    assert "ok   frame source animated (nst-gif)" in checked.stderr
+    assert "ok   loss term meancov (nst-meancov)" in checked.stdout
+    assert "ok   frame source animated (nst-gif)" in checked.stdout
 
 
 @needs("nst-meancov")

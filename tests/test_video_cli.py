@@ -16,7 +16,7 @@ from nst_pipeline import registry as registry_module
 from nst_pipeline.cli.app import main
 from nst_pipeline.sources.folder import ImageFolderSource
 from nst_pipeline.sources.video import VideoFileSource
-from nst_pipeline.video import pipeline
+from nst_pipeline.methods.gatys import GatysMethod
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -98,7 +98,7 @@ def bad_inputs(tmp_path):
     Image.fromarray(moving_frames(1, size=(16, 16))[0]).save(sizes / "1.png")
     Image.fromarray(moving_frames(1, size=(18, 16))[0]).save(sizes / "2.png")
     return [
-        (tmp_path / "missing.mp4", "file not found"),
+        (tmp_path / "missing.mp4", "video input not found"),
         (empty, "the file is empty"),
         (corrupt, "not a readable video"),
         (odd, "unsupported codec"),
@@ -130,14 +130,14 @@ def test_bad_outputs_are_refused_before_any_work(tiny, style, tmp_path, capsys):
 def test_ctrl_c_keeps_finished_frames_and_resume_finishes(tiny, style, tmp_path, monkeypatch, capsys):
     clip = write_clip(tmp_path / "in.mp4", moving_frames(5))
     out = tmp_path / "out.mp4"
-    real = pipeline.FrameLoop._stylize
+    real = GatysMethod.stylize
 
-    def interrupt_third(self, index, *a):
-        if index == 2:
+    def interrupt_third(self, task, *a):
+        if task.index == 2:
             raise KeyboardInterrupt
-        return real(self, index, *a)
+        return real(self, task, *a)
 
-    monkeypatch.setattr(pipeline.FrameLoop, "_stylize", interrupt_third)
+    monkeypatch.setattr(GatysMethod, "stylize", interrupt_third)
     assert main(args(clip, out, style)) == 130
     err = capsys.readouterr().err
     assert "interrupted after 2 finished frames" in err and "--resume" in err and "Traceback" not in err
@@ -147,7 +147,7 @@ def test_ctrl_c_keeps_finished_frames_and_resume_finishes(tiny, style, tmp_path,
     assert main(args(clip, out, style, "--steps", "5", "--resume")) == 2
     assert "other settings" in capsys.readouterr().err
 
-    monkeypatch.setattr(pipeline.FrameLoop, "_stylize", real)
+    monkeypatch.setattr(GatysMethod, "stylize", real)
     assert main(args(clip, out, style, "--resume")) == 0
     assert VideoFileSource(str(out)).frame_count == 5
 

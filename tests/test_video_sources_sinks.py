@@ -12,7 +12,6 @@ from test_video_helpers import dominant_frequency, moving_frames, write_clip, wr
 
 from nst_pipeline.errors import ConfigError, InputError, OutputError
 from nst_pipeline.sinks import FolderSink, RawStreamSink, VideoFileSink, check_sink, sink_kind
-from nst_pipeline.sources.base import open_source
 from nst_pipeline.sources.folder import ImageFolderSource
 from nst_pipeline.sources.stream import RawStreamSource, StreamOptions
 from nst_pipeline.sources.video import VideoFileSource
@@ -31,7 +30,7 @@ def same_order(got: list[np.ndarray], frames: list[np.ndarray]) -> bool:
 def test_opencv_clip_reads_back(tmp_path, registry):
     frames = moving_frames(6)
     path = write_clip(tmp_path / "clip.mp4", frames, fps=12)
-    src = open_source(str(path), registry)
+    src = registry.open_source(str(path))
     assert isinstance(src, VideoFileSource)
     assert (src.fps, src.frame_count, src.frame_size, src.audio_from) == (12, 6, (48, 32), None)
     got = list(src)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from nst_pipeline.losses.base import Targets
-from nst_pipeline.losses.temporal import CONFIDENCE, PREV_WARPED, TemporalLoss, temporal_loss
+from nst_pipeline.losses.temporal import TemporalLoss, temporal_loss
 
 
 def test_formula_matches_ruder_eq5():
@@ -55,14 +55,15 @@ def test_term_reads_extras_and_is_zero_without_them(tiny_backbone):
     assert float(term({}, image)) == 0.0
     warped = torch.rand(1, 3, 16, 16)
     mask = torch.ones(1, 1, 16, 16)
-    term.prepare(Targets(tiny_backbone, image, extras={PREV_WARPED: warped, CONFIDENCE: mask}))
+    term.prepare(Targets(tiny_backbone, image, previous_warped=warped, previous_confidence=mask))
     assert torch.isclose(term({}, image), ((image - warped) ** 2).mean())
     # a pyramid level of another size gets the warp and mask resized to it
     half = torch.rand(1, 3, 8, 8)
     assert term({}, half).shape == ()
 
 
-def test_registered_as_a_video_only_plugin(registry):
+def test_registered_as_a_video_only_plugin_active_in_video_jobs(registry):
     spec = registry.loss("temporal")
-    assert spec.video_only and not spec.default and spec.plugin == "nst_pipeline.builtins.video"
+    assert spec.video_only and spec.default and spec.plugin == "nst_pipeline.builtins.video"
+    assert spec.default_weight == 20.0
     assert {"video", "folder", "stdin"} <= set(registry.names("source"))

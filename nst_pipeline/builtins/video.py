@@ -9,7 +9,8 @@ from ..sources.stream import RawStreamSource, StreamOptions, probe_stream
 from ..sources.video import VideoFileSource, probe_video
 from ..specs import FrameSourceSpec, LossTermSpec, NoOptions
 
-#: default --temporal-weight: twice the default style weight (10), the ratio measured in
+#: default --temporal-weight (active by default in video jobs, never for a still): twice the
+#: default style weight (10), the ratio measured in
 #: docs/benchmarks.md "## Video"; the term is a masked pixel MSE (see losses/temporal.py)
 TEMPORAL_WEIGHT = 20.0
 
@@ -31,5 +32,5 @@ def nst_loss_terms():
     return [
         LossTermSpec("temporal", lambda o: TemporalLoss(), "pull each video frame towards the flow-warped "
                      "previous result where the flow is trusted (Ruder et al. 2016)", NoOptions,
-                     default_weight=TEMPORAL_WEIGHT, default=False, video_only=True),
+                     default_weight=TEMPORAL_WEIGHT, default=True, video_only=True),
     ]

@@ -29,15 +29,26 @@ def _root(
 
 
 def _register_commands() -> None:
-    # each module adds its commands to `app`; imported lazily so `nst --help` stays fast
-    from . import demo, image  # noqa: F401
+    """Every command, registered here in one way; command modules never import this one."""
+    if _registered:
+        return
+    from .demo import demo_command
+    from .evaluate import eval_app
+    from .export import export_app
+    from .image import image_command
+    from .plugins import plugins_app
+    from .video import video_command
 
-    for optional in ("video", "export", "evaluate", "plugins"):
-        try:
-            __import__(f"{__package__}.{optional}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.{optional}":
-                raise
+    app.command("image")(image_command)
+    app.command("video")(video_command)
+    app.command("demo")(demo_command)
+    app.add_typer(export_app, name="export")
+    app.add_typer(eval_app, name="eval")
+    app.add_typer(plugins_app, name="plugins")
+    _registered.append(True)
+
+
+_registered: list[bool] = []
 
 
 def _debug() -> bool:

@@ -1,4 +1,4 @@
-"""``nst demo``: stylize the bundled sample image (and clip, when video mode is present)."""
+"""``nst demo``: stylize the bundled sample image and clip (through the Python API)."""
 
 from __future__ import annotations
 
@@ -7,32 +7,31 @@ from typing import Annotated
 
 import typer
 
-from .app import app
-
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 
-@app.command("demo")
 def demo_command(
-    out_dir: Annotated[Path, typer.Option("--out-dir", "-o", help="Folder for the demo results.")] = Path("demo-output"),
-    size: Annotated[int, typer.Option("--size", help="Long side of the demo picture.")] = 512,
-    device: Annotated[str, typer.Option("--device")] = "auto",
+    out_dir: Annotated[Path, typer.Option("--out-dir", "-o", help="Folder for the demo results.", metavar="PATH")] = Path("demo-output"),
+    size: Annotated[int, typer.Option("--size", help="Long side of the demo picture.", metavar="INT")] = 512,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.", metavar="TEXT")] = "auto",
 ) -> None:
-    """Stylize the bundled sample photo with a bundled painting (and a short clip)."""
-    from .app import main
+    """Stylize the bundled sample photo with a bundled painting, and a short clip."""
+    from ..api import stylize_image, stylize_video
+    from .bars import FrameProgress, StepBar, step_progress
+    from .common import console
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    content = SAMPLES / "content" / "bbb_frame.jpg"
     style = SAMPLES / "style" / "starry_night.jpg"
-    rc = main(["image", str(content), "--style", str(style), "-o", str(out_dir / "bbb_starry_night.png"),
-               "--size", str(size), "--steps", "60", "--device", device, "--seed", "0"])
-    if rc:
-        raise typer.Exit(rc)
-    clip = SAMPLES / "video" / "bbb_clip.mp4"  # 24 frames of Big Buck Bunny (CC BY 3.0, Blender Foundation)
-    if clip.exists():
-        # small and few steps so it ends in minutes on a laptop CPU; --resume picks up an interrupted demo
-        rc = main(["video", str(clip), "--style", str(style), "-o", str(out_dir / "bbb_clip_starry_night.mp4"),
-                   "--size", "128", "--first-steps", "40", "--steps", "8", "--device", device, "--seed", "0",
-                   "--resume"])
-        if rc:
-            raise typer.Exit(rc)
+    picture = out_dir / "bbb_starry_night.png"
+    with step_progress(False) as progress:
+        stylize_image(SAMPLES / "content" / "bbb_frame.jpg", style, picture, size=size, steps=60, device=device,
+                      seed=0, on_step=StepBar(progress))
+    console.print(f"wrote {picture}")
+    # 24 frames of Big Buck Bunny (CC BY 3.0, Blender Foundation); small and few steps so it
+    # ends in minutes on a laptop CPU; resume picks up an interrupted demo
+    clip = out_dir / "bbb_clip_starry_night.mp4"
+    with FrameProgress(False, 24) as progress:
+        progress.plan(type("Plan", (), {"frames": 24})())
+        frames = stylize_video(SAMPLES / "video" / "bbb_clip.mp4", style, clip, size=128, first_steps=40, steps=8,
+                               device=device, seed=0, resume=True, on_step=progress.step, on_frame=progress.frame)
+    console.print(f"wrote {clip} ({frames} frames)")

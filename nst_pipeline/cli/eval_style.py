@@ -17,7 +17,6 @@ from ..errors import ConfigError
 from ..scoring import distances
 from . import common as c
 from .evaluate import eval_app
-from .export import build_torch_backbone
 
 
 def load_inputs(output: Path, content: Path, styles: list[Path]):
@@ -48,8 +47,11 @@ def pick_encoder(onnx: Path | None, backbone: str | None, backbone_option, pooli
             raise ConfigError(f"{onnx} lacks the default content or style layers of {info.backbone} "
                               "(it has " + ", ".join(info.layers) + "); export it without --layers")
         return model, info.default_content_layers, info.default_style_layers, f"onnx:{onnx}"
+    from ..job import build_backbone
+    from ..registry import get_registry
+
     name = backbone or "vgg19"
-    net = build_torch_backbone(name, backbone_option, pooling, weights)
+    net = build_backbone(get_registry(), name, backbone_option or (), pooling=pooling, weights=weights)
     return net, net.default_content_layers, net.default_style_layers, f"torch:{name}"
 
 

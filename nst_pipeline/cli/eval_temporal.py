@@ -9,7 +9,6 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import InputError
-from ..sources.base import open_source
 from ..video.metric import warping_error
 from .evaluate import eval_app
 
@@ -33,7 +32,11 @@ def temporal_command(
         raise InputError("nst eval temporal reads files or folders, not stdin")
     if start < 0 or every < 1 or (max_frames is not None and max_frames < 2):
         raise typer.BadParameter("use --start >= 0, --every >= 1 and --max-frames >= 2")
-    with open_source(original) as orig, open_source(stylized) as styl:
+    from ..registry import get_registry
+
+    registry = get_registry()
+    with registry.open_source(original, role="original clip") as orig, \
+            registry.open_source(stylized, role="stylized clip") as styl:
         picked = itertools.islice(orig, start, None, every)
         frames = itertools.islice(styl, max_frames) if max_frames else styl
         result = warping_error(picked, frames)

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from .app import app
-
 eval_app = typer.Typer(help="Measure finished results.", no_args_is_help=True)
-app.add_typer(eval_app, name="eval")
 
 # sub-commands live in their own modules and attach to `eval_app`
 for _name in ("eval_temporal", "eval_style"):

@@ -9,13 +9,9 @@ import typer
 
 from .. import images
 from ..errors import ConfigError, OutputError
-from ..options import build_options, split_pairs
-from ..registry import get_registry
 from . import common as c
-from .app import app
 
 export_app = typer.Typer(help="Export models for other runtimes.", no_args_is_help=True)
-app.add_typer(export_app, name="export")
 
 
 def parse_layers(text: str | None) -> list[str]:
@@ -29,22 +25,18 @@ def parse_layers(text: str | None) -> list[str]:
 
 def build_torch_backbone(name: str, backbone_option, pooling, weights):
     """The named torch backbone with its options (the ONNX one cannot be exported again)."""
-    registry = get_registry()
-    spec = registry.backbone(name.partition(":")[0])
-    if spec.name == "onnx":
+    from ..job import build_backbone
+    from ..registry import get_registry
+
+    if name.partition(":")[0] == "onnx":
         raise ConfigError("--backbone onnx:FILE is already an ONNX model; export a torch backbone such as vgg19")
-    pairs = dict(split_pairs(backbone_option or (), "backbone option"))
-    if pooling is not None:
-        pairs["pooling"] = pooling
-    if weights is not None:
-        pairs["weights"] = str(weights)
-    return spec.factory(build_options(spec.options, pairs, f"backbone {spec.name!r}"))
+    return build_backbone(get_registry(), name, backbone_option or (), pooling=pooling, weights=weights)
 
 
 @export_app.command("onnx")
 def onnx_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the model (.onnx).")],
-    backbone: c.Backbone = "vgg19",
+    backbone: Annotated[str, typer.Option("--backbone", help="Feature extractor (see `nst plugins list`).")] = "vgg19",
     layers: Annotated[Optional[str], typer.Option(
         "--layers", help="Comma-separated layers, one output each (default: the backbone's content and style layers).")] = None,
     backbone_option: c.BackboneOption = None,

@@ -10,16 +10,13 @@ import typer
 
 from ..errors import PluginError
 from ..registry import KINDS, Registry, get_registry
-from .app import app
-from .common import console
 
 plugins_app = typer.Typer(help="List installed plugins and check that they conform.", no_args_is_help=True)
-app.add_typer(plugins_app, name="plugins")
 
 
 @plugins_app.command("list")
 def list_command() -> None:
-    """Every backbone, loss term and frame source, with its plugin, distribution and version."""
+    """Every backbone, loss term, frame source and method, with its plugin, distribution and version."""
     registry = get_registry()
     rows = [("KIND", "NAME", "PLUGIN", "DISTRIBUTION", "VERSION", "SUMMARY")]
     for kind, (_, _, label) in KINDS.items():
@@ -43,8 +40,8 @@ def list_command() -> None:
 
 
 def _say(line: str) -> None:
-    # plain text, never wrapped: people grep this
-    console.print(line, markup=False, highlight=False, soft_wrap=True)
+    # the table goes to stdout, plain and never wrapped: people grep it (`nst plugins list | grep mine`)
+    typer.echo(line)
 
 
 @plugins_app.command("check")

@@ -15,8 +15,11 @@ from ..errors import ConfigError
 class Targets:
     """What the terms compare against, plus a feature cache so each image is encoded once.
 
-    ``extras`` carries per-frame tensors for video terms (``prev_warped``,
-    ``confidence``); a term that needs an extra it lacks contributes zero.
+    ``previous_warped`` / ``previous_confidence`` are set for a later video frame: the
+    previous result warped to this frame (1x3xHxW) and where that warp is trusted
+    (1x1xHxW in [0, 1]); a term that needs them and finds None contributes zero.
+    ``style_cache`` (one dict per style image) lets a caller keep style features across
+    frames: the dicts are filled in place. ``extras`` carries anything else per frame.
     """
 
     backbone: nn.Module
@@ -24,7 +27,14 @@ class Targets:
     styles: Sequence[torch.Tensor] = ()
     style_blend: Sequence[float] = ()
     extras: dict[str, torch.Tensor] = field(default_factory=dict)
+    previous_warped: torch.Tensor | None = None
+    previous_confidence: torch.Tensor | None = None
+    style_cache: Sequence[dict] | None = field(default=None, repr=False)
     _cache: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for i, features in enumerate(self.style_cache or ()):
+            self._cache[f"style{i}"] = features
 
     @torch.no_grad()
     def encode(self, key: str, image: torch.Tensor, layers: Iterable[str]) -> dict[str, torch.Tensor]:
@@ -54,6 +64,9 @@ class LossTerm(nn.Module):
 
     #: "content" or "style": which backbone default layers to take when none are given
     default_layers_from: str = ""
+    #: True for terms that read ``Targets.previous_warped``: the run loop computes optical
+    #: flow for later frames only when an active term (or the warm start) needs it
+    wants_previous: bool = False
 
     def __init__(self, layers: Sequence[str] | None = None, layer_weights: Sequence[float] | None = None) -> None:
         super().__init__()

@@ -14,11 +14,6 @@ import torch.nn.functional as F
 
 from .base import LossTerm, Targets
 
-#: keys this term reads from ``Targets.extras`` (the video pipeline fills them)
-PREV_WARPED = "prev_warped"
-CONFIDENCE = "confidence"
-
-
 def temporal_loss(image: torch.Tensor, warped: torch.Tensor, confidence: torch.Tensor) -> torch.Tensor:
     """``image``, ``warped``: Nx3xHxW; ``confidence``: Nx1xHxW (or broadcastable) in [0, 1]."""
     return (confidence * (image - warped).pow(2)).mean()
@@ -34,15 +29,22 @@ def _fit(t: torch.Tensor, like: torch.Tensor, mode: str) -> torch.Tensor:
 class TemporalLoss(LossTerm):
     """Pulls the frame towards the flow-warped previous result where the flow is trusted."""
 
+    wants_previous = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.warped: torch.Tensor | None = None
+        self.confidence: torch.Tensor | None = None
+
     def bind(self, backbone) -> None:
         self.layers = ()  # pixels only: asks the backbone for nothing
 
     def prepare(self, targets: Targets) -> None:
-        self.warped = targets.extras.get(PREV_WARPED)
-        self.confidence = targets.extras.get(CONFIDENCE)
+        self.warped = targets.previous_warped
+        self.confidence = targets.previous_confidence
 
     def forward(self, feats, image):
-        if getattr(self, "warped", None) is None:
+        if self.warped is None:
             return image.new_zeros(())  # first frame, or a still: nothing to be steady with
         warped = _fit(self.warped, image, "bilinear")
         confidence = self.confidence

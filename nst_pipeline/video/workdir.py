@@ -36,6 +36,10 @@ def differences(old: dict, new: dict) -> list[str]:
 class WorkDir:
     def __init__(self, path: Path, settings: dict, records: list[dict] | None = None) -> None:
         self.path = Path(path)
+        #: False for a throw-away folder (frames already went to stdout: nothing to resume into)
+        self.resumable = True
+        #: made by this job (not reopened with --resume): removed when the job finished no frame
+        self.created = False
         self.frames_dir = self.path / "frames"
         self.settings = json.loads(json.dumps(settings, default=str))  # as it reads back from disk
         self.records = records or []
@@ -66,6 +70,7 @@ class WorkDir:
         except OSError as exc:
             raise OutputError(f"cannot create work folder {path}: {exc}") from None
         work._write_manifest()
+        work.created = True
         return work
 
     @classmethod

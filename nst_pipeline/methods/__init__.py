@@ -1,0 +1,1 @@
+"""Methods: how a frame gets stylized (the ``nst_methods`` hook)."""
