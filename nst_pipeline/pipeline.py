@@ -71,7 +71,7 @@ def stylize_frames(method: Method, frames: Iterable[np.ndarray], clip: ClipConfi
     8-bit result with its report. ``previous`` = (original, result) of the frame before
     ``first_index`` when continuing a clip; frame indices in ``cuts`` start a new shot."""
     from .video.flow import FlowEstimator
-    from .video.warm import make_guide, start_from
+    from .video.warm import is_cut, later_steps, make_guide, start_from
 
     flow = FlowEstimator() if needs_guide(method, clip) else None
     opening = first_start(clip)
@@ -79,13 +79,14 @@ def stylize_frames(method: Method, frames: Iterable[np.ndarray], clip: ClipConfi
         began = time.perf_counter()
         first = previous is None or index in cuts
         guide = None
+        if not first and flow is not None:
+            guide = make_guide(flow, previous[0], frame, previous[1])
+            first = is_cut(guide)  # almost nothing to carry over: a cut nobody told us about
         if first:
             task = FrameTask(index, frame, True, clip.first_steps, opening)
         else:
-            prev_orig, prev_result = previous
-            if flow is not None:
-                guide = make_guide(flow, prev_orig, frame, prev_result)
-            task = FrameTask(index, frame, False, clip.steps, start_from(clip.warm_start, guide, prev_result), guide)
+            steps = later_steps(clip.steps, clip.first_steps, guide)
+            task = FrameTask(index, frame, False, steps, start_from(clip.warm_start, guide, previous[1]), guide)
         # the stored 8-bit frame is what the next frame starts from: a resumed job then
         # continues from exactly the state an uninterrupted one would have
         result = images.frame_to_u8(method.stylize(task, on_step))

@@ -20,6 +20,15 @@ import numpy as np
 OCCLUSION_A, OCCLUSION_B = 0.01, 0.5
 # motion boundary |grad u^|^2 + |grad v^|^2 > a |w^|^2 + b
 BOUNDARY_A, BOUNDARY_B = 0.01, 0.002
+#: brightness constancy: a pixel whose luminance (0..1, lightly blurred against sensor
+#: noise) differs from its flow-warped predecessor by more than this has no predecessor.
+#: DIS smooths a textureless object's motion into its surroundings, so both flows agree
+#: on "nothing moved" where a dark disk covers a bright window; only the colours tell.
+#: On carphone (30 frames) this costs 0.4% of the trusted pixels (0.870 -> 0.866).
+BRIGHTNESS_STEP, BRIGHTNESS_BLUR = 0.05, 1.0
+#: untrusted regions grow by this many px: a brush stroke straddling the edge of new
+#: content would otherwise drag the old picture into it
+GROW_PX = 2
 
 
 def to_gray_u8(frame: np.ndarray) -> np.ndarray:
@@ -95,13 +104,31 @@ def confidence(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
     return (~bad).astype(np.float32)
 
 
+def brightness_change(previous: np.ndarray, current: np.ndarray, backward: np.ndarray) -> np.ndarray:
+    """True where frame t looks unlike frame t-1 warped to it: new content the flow missed."""
+    def gray(frame):
+        return to_gray_u8(frame).astype(np.float32) / 255.0
+    diff = gray(current) - warp(gray(previous), backward)
+    return np.abs(cv2.GaussianBlur(diff, (0, 0), BRIGHTNESS_BLUR)) > BRIGHTNESS_STEP
+
+
+def grow_untrusted(mask: np.ndarray, px: int = GROW_PX) -> np.ndarray:
+    """Erode the trusted area by ``px`` (the untrusted one grows)."""
+    if px <= 0 or mask.min() == 1:
+        return mask
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * px + 1, 2 * px + 1))
+    return cv2.erode(mask, kernel, borderType=cv2.BORDER_REPLICATE)
+
+
 @dataclass
 class FramePair:
     """Everything the temporal step needs about frames t-1 and t."""
 
     forward: np.ndarray
     backward: np.ndarray
-    mask: np.ndarray
+    mask: np.ndarray   # the forward-backward check alone (Ruder et al.): the warping error's yardstick
+    trust: np.ndarray  # mask AND brightness constancy, untrusted area grown: where the temporal term holds
+    fresh: np.ndarray  # no predecessor (out of frame or looks unlike it), grown; never overlaps trust
 
     def warp_previous(self, previous: np.ndarray) -> np.ndarray:
         """Bring an image aligned with frame t-1 (e.g. its stylized result) to frame t.
@@ -115,4 +142,9 @@ class FramePair:
 def frame_pair(estimator: FlowEstimator, previous: np.ndarray, current: np.ndarray) -> FramePair:
     forward = estimator(previous, current)
     backward = estimator(current, previous)
-    return FramePair(forward, backward, confidence(forward, backward))
+    mask = confidence(forward, backward)
+    kept = (~(brightness_change(previous, current, backward) | ~inside(backward))).astype(np.float32)
+    # eroding a subset of `kept` gives a subset of eroded `kept`: trust and fresh stay disjoint
+    trust = grow_untrusted(mask * kept)
+    fresh = 1.0 - grow_untrusted(kept)
+    return FramePair(forward, backward, mask, trust.astype(np.float32), fresh.astype(np.float32))
