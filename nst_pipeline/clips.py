@@ -123,7 +123,7 @@ def stylize_clip(input: str, output: str, config: StyleConfig, clip: ClipConfig,
         sink = open_sink(output, fps=in_fps / clip.every if in_fps else None, audio_from=source.audio_from,
                          audio_start=clip.start / source.fps if source.fps else 0.0)
         try:
-            done = run(source, sink, method, clip, workdir=work, cuts=cuts, on_step=on_step, on_frame=on_frame)
+            done = _run_clip(source, sink, method, config, clip, work, cuts, on_step, on_frame)
         except BaseException:
             # nothing to resume from a throw-away folder, nor from a job that finished no frame
             if not work.resumable or (work.created and work.done() == 0):
@@ -133,6 +133,24 @@ def stylize_clip(input: str, output: str, config: StyleConfig, clip: ClipConfig,
     if not kept:
         work.remove()
     return Outcome(done, sink.notes, work.path if kept else None)
+
+
+def _run_clip(source, sink, method, config, clip, work, cuts, on_step, on_frame) -> int:
+    """In this process, finding scene cuts as frames stream past; or segments on Ray workers."""
+    from .scale.driver import ScaleOptions
+
+    scale = ScaleOptions(clip.workers, clip.ray_address, clip.segment_frames, clip.overlap).check()
+    if scale.on_ray:
+        from .scale.driver import run_scaled
+
+        method.close()  # built here only to check every option before a cluster starts
+        return run_scaled(source, sink, config, clip, scale, workdir=work, on_frame=on_frame)
+    if not cuts:
+        from .scale.segments import LiveCuts, WatchedSource
+
+        cuts = LiveCuts(clip)
+        source = WatchedSource(source, cuts)
+    return run(source, sink, method, clip, workdir=work, cuts=cuts, on_step=on_step, on_frame=on_frame)
 
 
 def open_input(registry: Registry, location: str, frame_size: str | None, fps: float | None):

@@ -98,6 +98,12 @@ class ClipConfig(_Schema):
     start: int = Field(0, ge=0, description="Skip this many input frames first.")
     every: int = Field(1, ge=1, description="Take every N-th input frame (output fps drops N-fold).")
     max_frames: int | None = Field(None, ge=1, description="Stylize at most this many frames.")
+    workers: int = Field(1, ge=1, description=(
+        "Stylize segments of the clip (split at scene cuts, then into overlapping chunks) on N Ray workers "
+        "(1: in this process, no Ray). For clips long enough to outgrow one machine; see the README."))
+    ray_address: str | None = Field(None, description="Join this Ray cluster (ADDRESS or auto) instead of starting a local one.")
+    segment_frames: int = Field(100, ge=2, description="With --workers: longest chunk of a shot that one worker stylizes in order.")
+    overlap: int = Field(8, ge=0, description="With --workers: frames shared by neighbouring chunks, cross-faded so the seam does not jump.")
 
     @field_validator("first_init")
     @classmethod
@@ -121,7 +127,7 @@ class ClipConfig(_Schema):
 
     def resume_key(self) -> dict:
         """What must not change between a job and its --resume (--max-frames may grow)."""
-        return self.model_dump(mode="json", exclude={"max_frames"})
+        return self.model_dump(mode="json", exclude={"max_frames", "workers", "ray_address"})
 
 
 def _validated(model: type[_Schema], kwargs: dict, flags: dict[str, str] | None = None):
@@ -173,7 +179,8 @@ def make_clip(flags: dict[str, str] | None = None, **kwargs) -> ClipConfig:
 IMAGE_NAMES = {"first_steps": "steps", "first_init": "init"}
 VIDEO_NAMES = {"warm_start": "init"}
 #: fields a still has no use for
-VIDEO_ONLY_FIELDS = ("temporal_weight", "steps", "warm_start", "start", "every", "max_frames")
+VIDEO_ONLY_FIELDS = ("temporal_weight", "steps", "warm_start", "start", "every", "max_frames", "workers",
+                     "ray_address", "segment_frames", "overlap")
 
 
 def command_fields(command: Literal["image", "video"]) -> dict[str, str]:
