@@ -24,21 +24,24 @@ from typing import Any
 from .backbones import check_backbone
 from .common import ConformanceError, KitBackbone, NotExercised, kit_backbone, smooth_image
 from .losses import check_loss_term
+from .methods import check_method
 from .sources import check_frame_source, write_samples
 
 __all__ = [
     "ConformanceError", "NotExercised", "KitBackbone", "kit_backbone", "smooth_image",
-    "check_loss_term", "check_backbone", "check_frame_source", "write_samples", "check_spec",
+    "check_loss_term", "check_backbone", "check_frame_source", "check_method", "write_samples", "check_spec",
 ]
 
 
 def check_spec(kind: str, spec: Any, samples: Iterable[Path] = (), options: Any = None) -> list[str]:
-    """Dispatch on ``kind`` (``backbone``, ``loss``, ``source``); a source is checked on every
+    """Dispatch on ``kind`` (``backbone``, ``loss``, ``source``, ``method``); a source is checked on every
     sample its probe accepts, and a source that accepts none fails (pass your own sample)."""
     if kind == "backbone":
         return check_backbone(spec, options)
     if kind == "loss":
         return check_loss_term(spec, options)
+    if kind == "method":
+        return check_method(spec, options)
     if kind != "source":
         raise NotExercised(f"the kit has no checks for {kind} specs yet")
     samples = list(samples)
