@@ -65,14 +65,25 @@ The conformance kit for a plugin's own tests is :mod:`nst_pipeline.testing`.
 
 from __future__ import annotations
 
-from .backbones.base import Backbone
-from .backbones.weights import cache_dir, sha256_of
 from .errors import ConfigError, InputError, NSTError, OutputError, PluginError, WeightsError
 from .hookspecs import ENTRY_POINT_GROUP, hookimpl, hookspec
-from .losses.base import LossTerm, Targets
 from .sources.base import FrameSource
 from .methods.base import FrameTask, Guide, Method, MethodContext
 from .specs import BackboneSpec, FrameSourceSpec, LossTermSpec, MethodSpec, NoOptions, PluginOptions
+
+#: names that need torch, imported when a plugin first asks for them: a plugin module that
+#: only declares specs keeps `nst plugins list`, `--help` and completion light
+_NEEDS_TORCH = {"Backbone": ".backbones.base", "cache_dir": ".backbones.weights", "sha256_of": ".backbones.weights",
+                "LossTerm": ".losses.base", "Targets": ".losses.base"}
+
+
+def __getattr__(name: str):
+    if name in _NEEDS_TORCH:
+        import importlib
+
+        return getattr(importlib.import_module(_NEEDS_TORCH[name], __package__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: the hooks a plugin may implement, in the order the registry calls them
 HOOKS = ("nst_backbones", "nst_loss_terms", "nst_frame_sources", "nst_methods")

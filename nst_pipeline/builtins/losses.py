@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from ..hookspecs import hookimpl
-from ..losses.terms import ContentLoss, GramStyleLoss, TotalVariationLoss
 from ..specs import LossTermSpec, NoOptions, PluginOptions
+from . import lazy
+
+ContentLoss = lazy(".losses.terms", "ContentLoss")
+GramStyleLoss = lazy(".losses.terms", "GramStyleLoss")
+TotalVariationLoss = lazy(".losses.terms", "TotalVariationLoss")
 
 
 class LayerOptions(PluginOptions):

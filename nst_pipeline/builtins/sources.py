@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from ..hookspecs import hookimpl
-from ..sources.still import StillImageSource, probe_still
 from ..specs import FrameSourceSpec
+from . import lazy
+
+StillImageSource = lazy(".sources.still", "StillImageSource")
+probe_still = lazy(".sources.still", "probe_still")
 
 
 @hookimpl

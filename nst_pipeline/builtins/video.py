@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from ..hookspecs import hookimpl
-from ..losses.temporal import TemporalLoss
-from ..sources.folder import ImageFolderSource, probe_folder
-from ..sources.stream import RawStreamSource, StreamOptions, probe_stream
-from ..sources.video import VideoFileSource, probe_video
+from ..sources.stream import StreamOptions
 from ..specs import FrameSourceSpec, LossTermSpec, NoOptions
+from . import lazy
+
+# imported on first use: cv2 (video), torch (temporal loss) stay out of `nst plugins list`
+TemporalLoss = lazy(".losses.temporal", "TemporalLoss")
+ImageFolderSource, probe_folder = lazy(".sources.folder", "ImageFolderSource"), lazy(".sources.folder", "probe_folder")
+RawStreamSource, probe_stream = lazy(".sources.stream", "RawStreamSource"), lazy(".sources.stream", "probe_stream")
+VideoFileSource, probe_video = lazy(".sources.video", "VideoFileSource"), lazy(".sources.video", "probe_video")
 
 #: default --temporal-weight (active by default in video jobs, never for a still): twice the
 #: default style weight (10), the ratio measured in

@@ -12,9 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .. import images
 from ..errors import ConfigError
-from ..scoring import distances
 from . import common as c
 from .evaluate import eval_app
 
@@ -22,6 +20,8 @@ from .evaluate import eval_app
 def load_inputs(output: Path, content: Path, styles: list[Path]):
     """The output as is; content at the output's size; styles at the output's long side
     (what ``nst image`` does with the default --style-scale 1)."""
+    from .. import images  # torch: only when scoring
+
     for path, what in [(output, "output image"), (content, "content image"), *[(s, "style image") for s in styles]]:
         c.fail_if_missing(path, what)
     image = images.load_image(output)
@@ -73,6 +73,8 @@ def style_command(
         raise typer.BadParameter("at least one --style image is required", param_hint="--style")
     if style_blend and len(style_blend) != len(style):
         raise ConfigError(f"{len(style_blend)} --style-blend weights for {len(style)} --style images")
+    from ..scoring import distances
+
     image, content_t, style_ts = load_inputs(output, content, style)
     encode, content_layers, style_layers, label = pick_encoder(onnx, backbone, backbone_option, pooling, weights)
     result = distances(encode, image, content_t, style_ts, content_layers, style_layers, style_blend)

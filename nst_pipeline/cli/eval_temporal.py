@@ -9,7 +9,6 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import InputError
-from ..video.metric import warping_error
 from .evaluate import eval_app
 
 
@@ -33,6 +32,7 @@ def temporal_command(
     if start < 0 or every < 1 or (max_frames is not None and max_frames < 2):
         raise typer.BadParameter("use --start >= 0, --every >= 1 and --max-frames >= 2")
     from ..registry import get_registry
+    from ..video.metric import warping_error  # cv2: only when measuring
 
     registry = get_registry()
     with registry.open_source(original, role="original clip") as orig, \

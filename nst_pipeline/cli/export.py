@@ -7,7 +7,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from .. import images
 from ..errors import ConfigError, OutputError
 from . import common as c
 
@@ -54,6 +53,8 @@ def onnx_command(
 
     if output.suffix.lower() != ".onnx":
         raise OutputError(f"cannot write {output}: an ONNX model's file name must end in .onnx")
+    from .. import images  # torch: only when exporting
+
     out = images.check_output_path(output, [weights] if weights else [], suffixes={".onnx": "ONNX"})
     wanted = parse_layers(layers)
     net = build_torch_backbone(backbone, backbone_option, pooling, weights)
