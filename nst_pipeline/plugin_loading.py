@@ -35,6 +35,7 @@ BUILTIN_MODULES = (
     "nst_pipeline.builtins.losses",
     "nst_pipeline.builtins.sources",
     "nst_pipeline.builtins.methods",
+    "nst_pipeline.builtins.fast",
 )
 #: built-in plugin modules that arrive with optional parts of the package (skipped if absent)
 OPTIONAL_BUILTIN_MODULES = (
