@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 
 from pydantic import ValidationError
@@ -36,11 +37,23 @@ def build_options(model: type[PluginOptions], pairs: Iterable[tuple[str, str]] |
         raise ConfigError(f"unknown option {unknown[0]!r} for {owner}; valid options: {valid}")
     values = {k: parse_value(v, fields[k].annotation) if isinstance(v, str) else v for k, v in raw.items()}
     try:
-        return model(**values)
+        options = model(**values)
     except ValidationError as exc:
         err = exc.errors()[0]
         key = ".".join(str(p) for p in err["loc"])
         raise ConfigError(f"bad value for option {key!r} of {owner}: {err['msg']}") from None
+    for key in raw:  # pydantic takes "nan" and "inf" for a float; no option means them
+        if not _finite(getattr(options, key, None)):
+            raise ConfigError(f"bad value for option {key!r} of {owner}: {raw[key]!r} is not a finite number")
+    return options
+
+
+def _finite(value: object) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, (list, tuple)):
+        return all(_finite(v) for v in value)
+    return True
 
 
 def split_pairs(items: Iterable[str], what: str) -> list[tuple[str, str]]:
@@ -62,6 +75,6 @@ def parse_loss_selection(item: str) -> tuple[str, float | None]:
         value = float(weight)
     except ValueError:
         raise ConfigError(f"loss {item!r}: weight {weight!r} is not a number (use NAME or NAME:WEIGHT)") from None
-    if value < 0:
-        raise ConfigError(f"loss {item!r}: weight must be >= 0")
+    if not math.isfinite(value) or value < 0:
+        raise ConfigError(f"loss {item!r}: weight must be a finite number >= 0")
     return name.strip(), value
