@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps
 
+from . import frames
 from .decoding import header_size, open_image, unreadable  # noqa: F401  (header_size re-exported)
 from .errors import InputError, NSTError, OutputError
 
@@ -149,7 +150,7 @@ def frame_to_tensor(frame: np.ndarray) -> torch.Tensor:
     """HxWx3 RGB frame (uint8, or float in [0, 1]) -> contiguous 1x3xHxW float32."""
     if frame.ndim != 3 or frame.shape[2] != 3:
         raise InputError(f"a frame must be HxWx3 RGB, got shape {frame.shape}")
-    arr = frame.astype(np.float32) / 255.0 if frame.dtype == np.uint8 else frame.astype(np.float32)
+    arr = frames.to_float(frame)
     # contiguous: L-BFGS views the gradient flat, and the optimizer clones this layout
     return torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1).unsqueeze(0).contiguous()
 
@@ -159,8 +160,4 @@ def tensor_to_frame(image: torch.Tensor) -> np.ndarray:
     return np.ascontiguousarray(image.detach().clamp(0, 1).squeeze(0).permute(1, 2, 0).cpu().numpy())
 
 
-def frame_to_u8(frame: np.ndarray) -> np.ndarray:
-    """Quantize a frame for flow, the work folder and sinks (round to nearest)."""
-    if frame.dtype == np.uint8:
-        return frame
-    return (np.clip(frame, 0, 1) * 255.0 + 0.5).astype(np.uint8)
+frame_to_u8 = frames.to_u8

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import NSTError
+from ..frames import to_u8
 from ..hookspecs import hookimpl
 from ..methods.base import FrameTask, Guide, Method, MethodContext
 from ..specs import BackboneSpec, MethodSpec
@@ -30,7 +31,7 @@ class _KitPlugin:
 
 def _frame(seed: int) -> np.ndarray:
     image = smooth_image(*FRAME_HW, seed)[0].permute(1, 2, 0).numpy()
-    return (image * 255 + 0.5).astype(np.uint8)
+    return to_u8(image)
 
 
 def _build(spec: MethodSpec, options: Any, folder: Path) -> Method:

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ..errors import InputError
+from ..frames import to_float
 from .flow import FlowEstimator, frame_pair, resize_frame
 
 
@@ -30,8 +31,7 @@ class WarpingError:
         return {"warping_error": self.mean, **asdict(self)}
 
 
-def as_float(frame: np.ndarray) -> np.ndarray:
-    return frame.astype(np.float32) / 255.0 if frame.dtype == np.uint8 else frame.astype(np.float32)
+as_float = to_float
 
 
 def pair_error(stylized_prev: np.ndarray, stylized: np.ndarray, pair) -> float:
