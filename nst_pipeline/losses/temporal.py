@@ -2,7 +2,9 @@
 
 ``L = 1/D * sum_k c_k (x_k - w_k)^2`` with ``w`` the previous stylized frame warped
 to the current one by optical flow, ``c`` the per-pixel confidence (0 where the
-forward-backward check finds occlusion or a motion boundary) and ``D = C*H*W``.
+forward-backward check finds occlusion or a motion boundary, where the warp leaves the
+frame, or where the frame looks unlike its warped predecessor: see ``video/warm.py``;
+the start image takes the content frame at those new pixels) and ``D = C*H*W``.
 Dividing by the pixel count, as the paper does, makes the term a mean: the same
 weight behaves alike at every resolution. It works on pixels, not features.
 """
@@ -13,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from .base import LossTerm, Targets
+
 
 def temporal_loss(image: torch.Tensor, warped: torch.Tensor, confidence: torch.Tensor) -> torch.Tensor:
     """``image``, ``warped``: Nx3xHxW; ``confidence``: Nx1xHxW (or broadcastable) in [0, 1]."""

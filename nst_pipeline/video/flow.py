@@ -71,11 +71,12 @@ def warp(image: np.ndarray, flow: np.ndarray, interpolation: int = cv2.INTER_LIN
     return cv2.remap(np.ascontiguousarray(image), map_x, map_y, interpolation, borderMode=cv2.BORDER_REPLICATE)
 
 
-def inside(flow: np.ndarray) -> np.ndarray:
-    """Pixels whose flow target lies within the frame (a warp elsewhere is a guess)."""
+def inside(flow: np.ndarray, margin: float = 0.0) -> np.ndarray:
+    """Pixels whose flow target lies within the frame, or at most ``margin`` px outside
+    it (a warp elsewhere is a guess)."""
     h, w = flow.shape[:2]
     map_x, map_y = sample_grid(flow)
-    return (map_x >= 0) & (map_x <= w - 1) & (map_y >= 0) & (map_y <= h - 1)
+    return (map_x >= -margin) & (map_x <= w - 1 + margin) & (map_y >= -margin) & (map_y <= h - 1 + margin)
 
 
 def disocclusion(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
@@ -143,7 +144,9 @@ def frame_pair(estimator: FlowEstimator, previous: np.ndarray, current: np.ndarr
     forward = estimator(previous, current)
     backward = estimator(current, previous)
     mask = confidence(forward, backward)
-    kept = (~(brightness_change(previous, current, backward) | ~inside(backward))).astype(np.float32)
+    # fresh = out of frame by more than a pixel (the edge pixel repeated is no worse than
+    # its neighbour's sub-pixel warp: restarting the border every frame would flicker)
+    kept = (~(brightness_change(previous, current, backward) | ~inside(backward, 1.0))).astype(np.float32)
     # eroding a subset of `kept` gives a subset of eroded `kept`: trust and fresh stay disjoint
     trust = grow_untrusted(mask * kept)
     fresh = 1.0 - grow_untrusted(kept)
