@@ -1,15 +1,23 @@
-"""Benchmark video mode: steadiness and speed of three ways to stylize a clip.
+"""Benchmark video mode: steadiness, missing content and speed of three ways to stylize a clip.
 
 (a) per-frame: every later frame starts from its content, no temporal term
-(b) warm start from the previous stylized frame (no flow, no temporal term)
-(c) flow-warped previous frame as the start + the temporal loss
-All three share the first frame (same pyramid and --first-steps) and give every
-later frame the same number of steps. Reports seconds per later frame, the warping
-error (Lai et al. 2018, `nst eval temporal`'s code), and how fast later frames
-converge: the content+style+tv loss after 1 step of (c) against the loss (a)
-reaches after all its steps.
+    (`nst video --init content --temporal-weight 0`)
+(o) the warm start before issue 14: previous result warped by flow everywhere, temporal term
+    wherever the forward-backward check trusts the flow (no brightness check, no fresh pixels)
+(c) the default: as (o), but pixels with no predecessor (out of frame, or unlike their
+    flow-warped predecessor) start from the content frame, the temporal term is off there,
+    the frame gets extra steps for its fresh share, and a frame under 25% trusted is a cut
 
-    .venv/bin/python scripts/bench_video.py [--frames 30] [--first-steps 40] [--steps 8]
+Metrics, side by side in one run:
+- warping error (Lai et al. 2018, `nst eval temporal`'s code): steadiness; blind to missing content
+- content distance on fresh pixels: the content term's relative squared feature error (default
+  backbone, its content layers) against the input frame, only where the frame has new content
+  (the fresh mask, resized to the feature map), averaged over later frames: a ghost scores high
+- disk contrast (--clip disk): mean luminance of a ring around the entering disk minus its inside,
+  frames 7+ (the issue's test: the disk must show)
+
+    .venv/bin/python scripts/bench_video.py --clip disk [--first-steps 40 --steps 20]
+    .venv/bin/python scripts/bench_video.py --clip carphone --frames 8 --steps 8
 """
 
 from __future__ import annotations
@@ -17,133 +25,183 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
-from nst_pipeline.builtins.video import TEMPORAL_WEIGHT
-from nst_pipeline.config import make_config
-from nst_pipeline.job import build_job
-from nst_pipeline.sinks.base import FrameSink
+from nst_pipeline.clips import build_method
+from nst_pipeline.config import make_clip, make_config
+from nst_pipeline.pipeline import stylize_frames
+from nst_pipeline.registry import get_registry
 from nst_pipeline.sources.video import VideoFileSource
-from nst_pipeline.stylize import Stylizer
+from nst_pipeline.video import warm
+from nst_pipeline.video.flow import FlowEstimator, frame_pair
 from nst_pipeline.video.metric import warping_error
-from nst_pipeline.video.pipeline import FrameLoop, VideoSettings
 
 ROOT = Path(__file__).resolve().parents[1]
-CLIP = ROOT.parent / "shared" / "data" / "video" / "carphone_176x144.mp4"
+VIDEO = ROOT.parent / "shared" / "data" / "video"
 STYLE = ROOT / "nst_pipeline" / "samples" / "style" / "starry_night.jpg"
+DISK = dict(w=96, h=80, r=12, speed=5, frames=14, first_inside=7)
 
 
-class ListSink(FrameSink):
-    def __init__(self, frames: list | None = None) -> None:
-        super().__init__()
-        self.kept = frames if frames is not None else []
-
-    def _write(self, frame):
-        self.kept.append(frame)
-
-
-class ReplayFirst(Stylizer):
-    """A Stylizer that hands out an already stylized first frame, so every variant shares it."""
-
-    first: torch.Tensor | None = None
-
-    def stylize(self, content, *, frame=0, **kw):
-        if frame == 0 and self.first is not None:
-            return self.first
-        return super().stylize(content, frame=frame, **kw)
+def disk_clip() -> list[np.ndarray]:
+    """The issue's clip: a dark disk slides in from the right edge over a still carphone frame."""
+    first = next(iter(VideoFileSource(str(VIDEO / "carphone_176x144.mp4"))))
+    back = cv2.resize(first, (DISK["w"], DISK["h"]), interpolation=cv2.INTER_AREA)
+    frames = []
+    for t in range(DISK["frames"]):
+        f = back.copy()
+        cv2.circle(f, (disk_x(t), DISK["h"] // 2), DISK["r"], (25, 25, 25), -1, lineType=cv2.LINE_AA)
+        frames.append(f)
+    return frames
 
 
-def base_loss(report, weights) -> float:
-    return sum(weights[k] * v for k, v in report.terms.items() if k != "temporal")
+def disk_x(t: int) -> int:
+    return DISK["w"] + DISK["r"] - DISK["speed"] * t
 
 
-def run_variant(name, frames, args, init, temporal_weight, first):
-    config = make_config(styles=(STYLE,), size=max(frames[0].shape[:2]), steps=args.first_steps, seed=0, device="cpu")
-    job = build_job(config, extra_terms=[("temporal", temporal_weight)])
-    weights = {t.name: t.weight for t in job.objective.terms}
-    stylizer = ReplayFirst(job)
-    stylizer.first = first
-    curves: dict[int, list[float]] = {}
-    times: list[float] = []
-    cpu: list[float] = []
-    clock = [time.process_time()]
-
-    def on_frame(r):
-        now = time.process_time()
-        if r.index > 0:
-            times.append(r.seconds)
-            cpu.append(now - clock[0])
-        clock[0] = now
-
+def disk_contrast(frames: list[np.ndarray]) -> float:
+    h, w, r = DISK["h"], DISK["w"], DISK["r"]
+    yy, xx = np.mgrid[:h, :w]
     out = []
-    settings = VideoSettings(args.first_steps, args.steps, init, temporal_weight)
-    loop = FrameLoop(stylizer, settings)
-    loop.run(frames, ListSink(out), len(frames),
-             on_step=lambda r: curves.setdefault(r.frame, []).append(base_loss(r, weights)),
-             on_frame=on_frame)
-    err = warping_error(frames, out)
-    later = [c for f, c in curves.items() if f > 0]
-    return out, {
-        "variant": name, "init": init, "temporal_weight": temporal_weight,
-        "sec_per_later_frame": float(np.mean(times)), "cpu_sec_per_later_frame": float(np.mean(cpu)),
-        "warping_error": err.mean,
-        "loss_after_1_step": float(np.mean([c[0] for c in later])),
-        "loss_after_all_steps": float(np.mean([c[-1] for c in later])),
-    }
+    for t in range(DISK["first_inside"], len(frames)):
+        dist = np.hypot(xx - disk_x(t), yy - h // 2)
+        lum = frames[t].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32) / 255
+        out.append(lum[(dist >= r + 2) & (dist <= r + 6)].mean() - lum[dist <= r - 2].mean())
+    return float(np.mean(out))
+
+
+@contextmanager
+def before_issue_14():
+    """Today's masks as they were: trust = the flow check alone, nothing fresh."""
+    real = warm.frame_pair
+
+    def old(estimator, previous, current):
+        pair = real(estimator, previous, current)
+        pair.trust, pair.fresh = pair.mask, np.zeros_like(pair.mask)
+        return pair
+
+    warm.frame_pair = old
+    try:
+        yield
+    finally:
+        warm.frame_pair = real
+
+
+def fresh_content_distance(method, originals, outputs) -> float:
+    """Relative squared content-feature error of the output against its input, on fresh pixels."""
+    backbone, est = method.job.backbone, FlowEstimator()
+    layers = list(backbone.default_content_layers)
+    out = []
+    for t in range(1, len(outputs)):
+        fresh = frame_pair(est, originals[t - 1], originals[t]).fresh
+        if fresh.sum() == 0:
+            continue
+        with torch.no_grad():
+            fx = backbone(_tensor(outputs[t]), layers)
+            fc = backbone(_tensor(originals[t]), layers)
+        for layer in layers:
+            m = torch.from_numpy(cv2.resize(fresh, fx[layer].shape[-1:-3:-1], interpolation=cv2.INTER_AREA))
+            out.append(float((m * (fx[layer] - fc[layer]).pow(2)).sum() / ((m * fc[layer].pow(2)).sum() + 1e-8)))
+    return float(np.mean(out)) if out else float("nan")
+
+
+def _tensor(frame: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(frame).permute(2, 0, 1)[None].float().div(255).contiguous()
+
+
+def run_variant(key: str, frames, args) -> tuple[list[np.ndarray], dict]:
+    per_frame = key == "a"
+    config = make_config(styles=(STYLE,), size=max(frames[0].shape[:2]), seed=0, device="cpu", levels=args.levels,
+                         temporal_weight=0.0 if per_frame else None)
+    clip = make_clip(first_steps=args.first_steps, steps=args.steps,
+                     warm_start="content" if per_frame else "prev-warped")
+    method = build_method(config, get_registry(), video=True)
+    outputs, cpu, steps, firsts = [], [], [], 0
+    clock = time.process_time()
+    with before_issue_14() if key == "o" else _nothing():
+        for result, report in stylize_frames(method, frames, clip):
+            now = time.process_time()
+            if report.index > 0:
+                cpu.append(now - clock)
+                steps.append(report.steps)
+                firsts += report.first
+            clock = now
+            outputs.append(result)
+    row = {"variant": key, "cpu_sec_per_later_frame": float(np.mean(cpu)), "steps_per_later_frame": float(np.mean(steps)),
+           "cuts_found": firsts, "warping_error": warping_error(frames, outputs).mean,
+           "fresh_content_distance": fresh_content_distance(method, frames, outputs)}
+    if args.clip == "disk":
+        row["disk_contrast"] = disk_contrast(outputs)
+    return outputs, row
+
+
+@contextmanager
+def _nothing():
+    yield
+
+
+def save_strip(path: Path, frames, results: dict[str, list[np.ndarray]], picks=(3, 7, 10, 13)) -> None:
+    """Original | each variant, one row per picked frame, 2x nearest: to look at."""
+    picks = [t for t in picks if t < len(frames)] or [len(frames) - 1]
+    rows = [np.hstack([frames[t]] + [results[k][t] for k in results]) for t in picks]
+    strip = cv2.resize(np.vstack(rows), None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
+    cv2.imwrite(str(path), cv2.cvtColor(strip, cv2.COLOR_RGB2BGR))
+
+
+def ratio(row: dict, base: dict, key: str) -> str:
+    return f"{row[key] / base[key]:.2f}x" if base[key] else "-"
 
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("--frames", type=int, default=30)
+    p.add_argument("--clip", choices=("disk", "carphone", "bigbuckbunny"), default="disk")
+    p.add_argument("--frames", type=int, default=14)
+    p.add_argument("--size", type=int, default=None, help="long side for the real clips (default: native, max 256)")
     p.add_argument("--first-steps", type=int, default=40)
-    p.add_argument("--steps", type=int, default=8)
-    p.add_argument("--temporal-weight", type=float, default=TEMPORAL_WEIGHT)
-    p.add_argument("--variants", default="abc", help="which of a, b, c to run (ratios are against the first)")
-    p.add_argument("--threads", type=int, default=1,
-                   help="torch threads (1: CPU seconds stay comparable on a shared machine)")
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--levels", type=int, default=1)
+    p.add_argument("--variants", default="aoc", help="which of a, o, c to run (ratios are against a)")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (1: CPU seconds comparable on a shared box)")
     p.add_argument("--json", type=Path)
+    p.add_argument("--strip", type=Path, help="write a side-by-side PNG strip here")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    src = VideoFileSource(str(CLIP))
-    frames = [f for f, _ in zip(src, range(args.frames))]
-
-    # the shared first frame: pyramid + full budget, timed once
-    config = make_config(styles=(STYLE,), size=max(frames[0].shape[:2]), steps=args.first_steps, seed=0, device="cpu")
-    first_losses: list[float] = []
-    start = time.perf_counter()
-    stylizer = Stylizer(build_job(config))
-    first = stylizer.stylize(torch.from_numpy(frames[0]).permute(2, 0, 1)[None].float().div(255).contiguous(),
-                             on_step=lambda r: first_losses.append(r.loss))
-    first_seconds = time.perf_counter() - start
-
-    rows = []
-    variants = {"a": ("a per-frame", "content", 0.0), "b": ("b warm start", "prev", 0.0),
-                "c": ("c flow warp + temporal", "prev-warped", args.temporal_weight)}
-    for name, init, w in (variants[k] for k in args.variants):
-        _, row = run_variant(name, frames, args, init, w, first)
+    if args.clip == "disk":
+        frames = disk_clip()
+    else:
+        name = {"carphone": "carphone_176x144.mp4", "bigbuckbunny": "bigbuckbunny_1280x720.mp4"}[args.clip]
+        frames = [f for f, _ in zip(VideoFileSource(str(VIDEO / name)), range(args.frames))]
+        long_side = args.size or min(256, max(frames[0].shape[:2]))
+        scale = long_side / max(frames[0].shape[:2])
+        size = (round(frames[0].shape[1] * scale), round(frames[0].shape[0] * scale))
+        frames = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames]
+    results, rows = {}, []
+    for key in args.variants:
+        results[key], row = run_variant(key, frames, args)
         rows.append(row)
         print(json.dumps(row), flush=True)
-    orig_err = warping_error(frames, frames).mean
     a = rows[0]
-    print(f"\nfirst frame: {args.first_steps} steps in {first_seconds:.1f} s, final loss {first_losses[-1]:.4g}")
-    c1 = rows[-1]["loss_after_1_step"]
-    reach = next((i + 1 for i, v in enumerate(first_losses) if v <= c1), None)
-    print(f"(c)'s later frames start at loss {c1:.4g}; the first frame got there after {reach} of {args.first_steps} steps")
-    print(f"original clip warping error: {orig_err:.5f}")
-    print("| variant | wall s / later frame | CPU s / later frame | vs (a) | warping error | vs (a) | loss after 1 step | after all steps |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(f"\n{args.clip}: {len(frames)} frames at {frames[0].shape[1]}x{frames[0].shape[0]}, "
+          f"--first-steps {args.first_steps} --steps {args.steps} --levels {args.levels}; "
+          f"original clip's warping error {warping_error(frames, frames).mean:.5f}")
+    print("| variant | CPU s / later frame | steps / later frame | warping error | vs (a) | content distance on fresh px "
+          "| vs (a) |" + (" disk contrast | vs (a) |" if args.clip == "disk" else ""))
+    print("|---|---|---|---|---|---|---|" + ("---|---|" if args.clip == "disk" else ""))
     for r in rows:
-        print(f"| {r['variant']} | {r['sec_per_later_frame']:.2f} | {r['cpu_sec_per_later_frame']:.2f} "
-              f"| {r['cpu_sec_per_later_frame'] / a['cpu_sec_per_later_frame']:.2f}x "
-              f"| {r['warping_error']:.5f} | {r['warping_error'] / a['warping_error']:.2f}x "
-              f"| {r['loss_after_1_step']:.4g} | {r['loss_after_all_steps']:.4g} |")
+        line = (f"| ({r['variant']}) | {r['cpu_sec_per_later_frame']:.2f} | {r['steps_per_later_frame']:.1f} "
+                f"| {r['warping_error']:.5f} | {ratio(r, a, 'warping_error')} "
+                f"| {r['fresh_content_distance']:.4f} | {ratio(r, a, 'fresh_content_distance')} |")
+        if args.clip == "disk":
+            line += f" {r['disk_contrast']:.3f} | {ratio(r, a, 'disk_contrast')} |"
+        print(line)
+    if args.strip:
+        save_strip(args.strip, frames, results)
     if args.json:
-        args.json.write_text(json.dumps({"rows": rows, "first_seconds": first_seconds, "first_losses": first_losses,
-                                         "original_error": orig_err,
-                                         "args": {k: str(v) for k, v in vars(args).items()}}, indent=1))
+        args.json.write_text(json.dumps({"rows": rows, "args": {k: str(v) for k, v in vars(args).items()}}, indent=1))
 
 
 if __name__ == "__main__":
