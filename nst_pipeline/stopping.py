@@ -73,21 +73,30 @@ class Stopper:
 
 
 class Budget:
-    """One image's (or frame's) stopping rule and time budget, handed out level by level."""
+    """One image's (or frame's) stopping rule and time budget, handed out level by level.
 
-    def __init__(self, tol: float, seconds: float | None, work: Sequence[float], *,
-                 window: int = WINDOW, clock: Clock = time.perf_counter) -> None:
+    ``tol`` is the output level's. A coarser level stops at ``tol`` times (output pixels /
+    its pixels): it only supplies the next level's start, and upsampling keeps little of its
+    late detail (measured: the coarse result after 40 steps starts the fine level as well as
+    the one after 150; docs/benchmarks.md, ## Stopping).
+    """
+
+    def __init__(self, tol: float, seconds: float | None, work: Sequence[float], *, window: int = WINDOW,
+                 pixels: Sequence[float] | None = None, clock: Clock = time.perf_counter) -> None:
         if seconds is not None and not seconds > 0:
             raise ConfigError(f"the time budget must be a positive number of seconds, got {seconds}")
-        self.tol, self.seconds, self.window, self.clock = tol, seconds, window, clock
+        self.seconds, self.window, self.clock = seconds, window, clock
         self.work = [float(w) for w in work]
+        pixels = list(pixels) if pixels is not None else [1.0] * len(self.work)
+        self.tols = [tol * pixels[-1] / p for p in pixels]
         self.start = clock()
 
     @classmethod
     def for_levels(cls, tol: float, seconds: float | None, sizes: Sequence[tuple[int, int]], steps: int,
                    **kwargs) -> "Budget":
         """Work of a level = its pixels x its steps (per-step cost grows about with the pixels)."""
-        return cls(tol, seconds, [h * w * max(steps, 1) for h, w in sizes], **kwargs)
+        pixels = [h * w for h, w in sizes]
+        return cls(tol, seconds, [p * max(steps, 1) for p in pixels], pixels=pixels, **kwargs)
 
     def deadline(self, level: int) -> float | None:
         """Deadline of ``level``: its share of the time left, by work, among the levels still to run."""
@@ -100,4 +109,5 @@ class Budget:
 
     def stopper(self, level: int, cap: int) -> Stopper:
         """Make this right before the level's first step: its deadline is fixed now."""
-        return Stopper(cap, tol=self.tol, window=self.window, deadline=self.deadline(level), clock=self.clock)
+        return Stopper(cap, tol=self.tols[level], window=self.window, deadline=self.deadline(level),
+                       clock=self.clock)

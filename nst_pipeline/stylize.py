@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import torch
 
-from . import color, images, optimize
+from . import color, images, optimize, stopping
 from .errors import InputError
 from .job import Job
 from .losses.base import Targets
@@ -115,6 +115,8 @@ class Stylizer:
         content = images.resize(content, size)
         sizes = pyramid_sizes(size, self.config.levels) if pyramid else [size]
         self._check_size(sizes)
+        # --tol / --time-budget: the budget covers the whole frame, targets included
+        budget = stopping.Budget.for_levels(self.config.tol, self.config.time_budget, sizes, steps)
         image = self._start(start, content, sizes[0], frame)
         if previous is not None:
             previous = tuple(t.to(self.job.device) for t in previous)
@@ -122,17 +124,18 @@ class Stylizer:
             image = images.resize(image, level_size)
             targets = self._targets(content, level_size, previous)
             self.job.objective.prepare(targets)
-            image = self._run_level(image, steps, frame, level, len(sizes), level_size, on_step)
+            stopper = budget.stopper(level, steps)
+            image = self._run_level(image, steps, frame, level, len(sizes), level_size, on_step, stopper)
         if self.config.original_colors:
             image = color.keep_colors(image, content)
         return image
 
-    def _run_level(self, image, steps, frame, level, levels, size, on_step) -> torch.Tensor:
+    def _run_level(self, image, steps, frame, level, levels, size, on_step, stopper) -> torch.Tensor:
         start = time.perf_counter()
 
         def report(step, loss, parts, lr, current):
-            if on_step is not None:
+            if on_step is not None:  # the stopper has decided about this step already
                 on_step(StepReport(frame, level, levels, step, steps, size, loss, parts, lr,
-                                   time.perf_counter() - start, current))
+                                   time.perf_counter() - start, current, stopper.reason))
 
-        return optimize.run(image, self.job.objective, steps, self.job.schedule, report)
+        return optimize.run(image, self.job.objective, steps, self.job.schedule, report, stopper)

@@ -113,6 +113,12 @@ def test_budget_hands_out_stoppers_with_its_rule():
     assert (s.cap, s.tol, s.window, s.deadline) == (20, 1e-3, 4, pytest.approx(2.0))
 
 
+def test_coarser_levels_stop_at_a_tol_scaled_by_their_pixel_ratio():
+    budget = Budget.for_levels(0.01, None, [(40, 80), (80, 160), (160, 320)], steps=10)
+    assert [budget.stopper(k, 10).tol for k in range(3)] == pytest.approx([0.16, 0.04, 0.01])
+    assert Budget.for_levels(0.0, None, [(8, 8), (16, 16)], steps=3).stopper(0, 3).tol == 0.0
+
+
 @pytest.mark.parametrize("kwargs", [dict(cap=-1), dict(cap=5, window=0), dict(cap=5, tol=-1.0),
                                     dict(cap=5, tol=float("nan"))])
 def test_bad_settings_are_config_errors(kwargs):

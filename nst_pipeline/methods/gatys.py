@@ -61,4 +61,4 @@ class GatysMethod(Method):
         r = self._last
         if r is None:
             return {"steps": 0}
-        return {"steps": r.step, "loss": r.loss, "terms": r.terms}
+        return {"steps": r.step, "loss": r.loss, "terms": r.terms, "stop": r.stop}
