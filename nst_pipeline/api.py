@@ -43,25 +43,27 @@ def stylize_tensor(content, styles: Styles, *, on_step: Callable | None = None, 
 
 
 def stylize_image(content: PathLike, styles: Styles, output: PathLike | None = None, *,
-                  on_step: Callable | None = None, registry=None, **options):
+                  on_step: Callable | None = None, on_plan: Callable | None = None, registry=None, **options):
     """Stylize the image file ``content`` with one or more style images.
 
     Options are ``nst image``'s, by their long names (``size``, ``steps``, ``levels``,
     ``style_weight``, ``original_colors``, ``method``, ...). Writes ``output`` atomically
     when given. Returns the result as a 1x3xHxW tensor in [0, 1] (the written pixels).
+    ``on_plan`` hears the run's :class:`~nst_pipeline.clips.Plan` (level sizes, step caps) first.
     """
     from . import images
     from .clips import stylize_still
 
     config, clip = split_options({**options, "styles": _styles(styles)}, "image")
-    outcome = stylize_still(content, output, config, clip, registry=_registry(registry), on_step=on_step)
+    outcome = stylize_still(content, output, config, clip, registry=_registry(registry), on_step=on_step,
+                            on_plan=on_plan)
     return images.frame_to_tensor(outcome.result)
 
 
 def stylize_video(input: PathLike, styles: Styles, output: PathLike, *, on_step: Callable | None = None,
                   on_frame: Callable | None = None, registry=None, frame_size: str | None = None,
                   fps: float | None = None, work_dir: PathLike | None = None, resume: bool = False,
-                  keep_work: bool = False, **options) -> int:
+                  keep_work: bool = False, on_plan: Callable | None = None, **options) -> int:
     """Stylize a clip (video file, image folder or glob) into ``output`` (a video file, or a
     folder for numbered PNGs). Options are ``nst video``'s by their long names (``size``,
     ``first_steps``, ``steps``, ``levels``, ``init``, ``first_init``, ``temporal_weight``,
@@ -71,5 +73,5 @@ def stylize_video(input: PathLike, styles: Styles, output: PathLike, *, on_step:
     config, clip = split_options({**options, "styles": _styles(styles)}, "video")
     outcome = stylize_clip(str(input), str(output), config, clip, registry=_registry(registry),
                            frame_size=frame_size, fps=fps, work_dir=Path(work_dir) if work_dir else None,
-                           resume=resume, keep_work=keep_work, on_step=on_step, on_frame=on_frame)
+                           resume=resume, keep_work=keep_work, on_step=on_step, on_frame=on_frame, on_plan=on_plan)
     return outcome.frames

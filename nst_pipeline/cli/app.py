@@ -8,12 +8,14 @@ import sys
 import typer
 
 from ..errors import NSTError
+from .helptext import ReadableGroup
 
 app = typer.Typer(
     name="nst",
     help="Neural style transfer (Gatys et al.) for images and video.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,       # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
+    cls=ReadableGroup,         # flags without <bool>, PATH/INT/FLOAT/TEXT, CONTENT in usage lines
     pretty_exceptions_enable=False,
 )
 

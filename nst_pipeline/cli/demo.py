@@ -17,21 +17,20 @@ def demo_command(
 ) -> None:
     """Stylize the bundled sample photo with a bundled painting, and a short clip."""
     from ..api import stylize_image, stylize_video
-    from .bars import FrameProgress, StepBar, step_progress
-    from .common import console
+    from .common import console, reporter
 
     out_dir.mkdir(parents=True, exist_ok=True)
     style = SAMPLES / "style" / "starry_night.jpg"
     picture = out_dir / "bbb_starry_night.png"
-    with step_progress(False) as progress:
+    with reporter("auto", False, video=False) as shown:
         stylize_image(SAMPLES / "content" / "bbb_frame.jpg", style, picture, size=size, steps=60, device=device,
-                      seed=0, on_step=StepBar(progress))
+                      seed=0, on_step=shown.step, on_plan=shown.plan)
     console.print(f"wrote {picture}")
     # 24 frames of Big Buck Bunny (CC BY 3.0, Blender Foundation); small and few steps so it
     # ends in minutes on a laptop CPU; resume picks up an interrupted demo
     clip = out_dir / "bbb_clip_starry_night.mp4"
-    with FrameProgress(False, 24) as progress:
-        progress.plan(type("Plan", (), {"frames": 24})())
+    with reporter("auto", False, video=True) as shown:
         frames = stylize_video(SAMPLES / "video" / "bbb_clip.mp4", style, clip, size=128, first_steps=40, steps=8,
-                               device=device, seed=0, resume=True, on_step=progress.step, on_frame=progress.frame)
+                               device=device, seed=0, resume=True, on_step=shown.step, on_frame=shown.frame,
+                               on_plan=shown.plan)
     console.print(f"wrote {clip} ({frames} frames)")

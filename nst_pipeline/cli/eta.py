@@ -35,27 +35,6 @@ class Plan:
         return sum(c for _, _, c in self.first) + later
 
 
-def level_sizes(hw: tuple[int, int], size: int, levels: int | None, pyramid: bool = True) -> list[tuple[int, int]]:
-    """The (h, w) of every level for a frame of ``hw`` fitted to ``size`` (as the stylizer does)."""
-    from ..images import fit_long_side
-    from ..stylize import pyramid_sizes
-
-    out = fit_long_side(hw, size)
-    return pyramid_sizes(out, levels) if pyramid else [out]
-
-
-def plan_image(hw: tuple[int, int], size: int, levels: int | None, steps: int) -> Plan:
-    return Plan(tuple((h, w, steps) for h, w in level_sizes(hw, size, levels)))
-
-
-def plan_video(hw: tuple[int, int], size: int, levels: int | None, first_steps: int, steps: int,
-               frames: int | None) -> Plan:
-    """First frame: the pyramid at ``first_steps`` per level; later frames: one level at ``steps``."""
-    first = tuple((h, w, first_steps) for h, w in level_sizes(hw, size, levels))
-    later = tuple((h, w, steps) for h, w in level_sizes(hw, size, levels, pyramid=False))
-    return Plan(first, later, frames)
-
-
 @dataclass
 class _Kind:
     """Measured cost of one kind of frame (first or later)."""
@@ -172,8 +151,11 @@ class Tally:
         """Seconds left for the whole job, or None while nothing is measured (or the length is unknown)."""
         speed = self.seconds_per_work()
         levels, after = self._remaining()
-        if speed is None or after is None:
+        if after is None:
             return None
+        if speed is None:  # no steps to measure (a one-pass method): whole frames at their measured cost
+            cost = self._frame_seconds()
+            return None if cost is None else (after + (self.report is None and bool(levels))) * cost
         if self.report is None and self.closed_level is None:  # between frames: whole frames at their cost
             return (len(levels) > 0) * self._later_frame_seconds() + after * self._later_frame_seconds()
         done = self.report.step if self.report is not None else 0
@@ -181,6 +163,10 @@ class Tally:
         for i, (h, w, cap) in enumerate(levels):
             current += max(0, cap - (done if i == 0 else 0)) * h * w * speed
         return current + after * self._later_frame_seconds()
+
+    def _frame_seconds(self) -> float | None:
+        measured = self.kinds[False].frame_seconds or self.kinds[True].frame_seconds
+        return sum(measured) / len(measured) if measured else None
 
     def _later_frame_seconds(self) -> float:
         measured = self.kinds[False].frame_seconds

@@ -41,8 +41,16 @@ def relabel(param) -> None:
             param.metavar = (param.name or "ARG").upper()  # the name in usage lines and errors
         label = type_label(param)
         param.display_type_rich = lambda ctx: label        # the type column (metavar is the name here)
-    elif isinstance(param, TyperOption) and param.metavar is None:
-        param.metavar = type_label(param)
+    elif isinstance(param, TyperOption):
+        if param.name in ("install_completion", "show_completion"):
+            param.metavar = "[SHELL]"  # typer's own options: an optional shell name
+        elif param.metavar is None:
+            param.metavar = type_label(param)
+        if isinstance(param.show_default, str):
+            # a default given as text (the CLI reads defaults from the schema) reads
+            # [default: 512], not typer's [default: (512)]
+            text = param.show_default
+            param._get_default_string = lambda *args, **kwargs: text
 
 
 def _help_flag(command, get_help_option):
@@ -82,6 +90,12 @@ class ReadableGroup(TyperGroup):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         polish(self)
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for param in params:  # typer adds the completion options after the group is built
+            relabel(param)
+        return params
 
 
 # -- completion of plugin names (registry names: cheap, the specs import nothing heavy) --------

@@ -17,6 +17,7 @@ def image_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the result (.png, .jpg, ...).", metavar="PATH")],
     save_every: Annotated[int, typer.Option("--save-every", help="Also write OUT-L<level>-stepNNNN.png every N steps (0: off).", metavar="INT")] = 0,
     log_json: c.LogJson = None,
+    progress: c.ProgressMode = "auto",
     quiet: c.Quiet = False,
     *,
     options: dict,
@@ -25,22 +26,20 @@ def image_command(
     from ..clips import stylize_still
     from ..config import split_options
     from ..registry import get_registry
-    from .bars import StepBar, step_progress
     from .snapshots import Snapshots, beside
 
     config, clip = split_options(options, "image")
     log = c.StepLog(log_json)
     snapshots = Snapshots(save_every, beside(output))
     try:
-        with step_progress(quiet) as progress:
-            bar = StepBar(progress)
-
+        with c.reporter(progress, quiet, video=False) as shown:
             def on_step(report):
-                bar(report)
+                shown.step(report)
                 log.step(report)
                 snapshots(report)
 
-            outcome = stylize_still(content, output, config, clip, registry=get_registry(), on_step=on_step)
+            outcome = stylize_still(content, output, config, clip, registry=get_registry(), on_step=on_step,
+                                    on_plan=shown.plan)
     finally:
         log.close()
     if not quiet:

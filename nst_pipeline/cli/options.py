@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal, Optional
 import typer
 
 from ..config import ClipConfig, StyleConfig, command_fields
+from .helptext import complete_backbone, complete_loss, complete_method
 
 #: help that differs per command (the field's own description is the default)
 HELP = {
@@ -32,6 +33,10 @@ PANELS = {
     "steps": "Size and budget", "tol": "Size and budget", "time_budget": "Size and budget",
     "start": "Frames", "every": "Frames", "max_frames": "Frames", "warm_start": "Frames", "first_init": "Frames",
 }
+
+
+#: fields whose values are registry names: the shell completes them
+COMPLETE = {"backbone": complete_backbone, "losses": complete_loss, "method": complete_method}
 
 
 def _field(name: str):
@@ -63,7 +68,9 @@ def _cli_type(annotation: Any) -> tuple[Any, str]:
 def _parameter(command: str, field: str, spelling: str) -> inspect.Parameter:
     info = _field(field)
     help_text = HELP.get((command, field), info.description)
-    default_text = info.default if info.default not in (None, (), False) and not info.is_required() else False
+    # `is None`/`== ()`, not `in (None, (), False)`: 0 and 0.0 equal False, and their defaults must show too
+    shown = not info.is_required() and info.default is not None and info.default != ()
+    default_text = info.default if shown else False
     panel = PANELS.get(field, "Optimization" if field in ("optimizer", "lr", "lr_decay_every", "lr_decay") else "Model and losses")
     if info.annotation is bool:
         option = typer.Option(*_flags(field, spelling), help=help_text, rich_help_panel=panel)
@@ -72,7 +79,8 @@ def _parameter(command: str, field: str, spelling: str) -> inspect.Parameter:
     cli_type, metavar = _cli_type(info.annotation)
     required = info.is_required()
     option = typer.Option(*_flags(field, spelling), help=help_text, metavar=metavar, rich_help_panel=panel,
-                          show_default=str(default_text) if default_text is not False else False)
+                          show_default=str(default_text) if default_text is not False else False,
+                          autocompletion=COMPLETE.get(field))
     default = inspect.Parameter.empty if required else None
     if required:  # e.g. --style: typer then says "Missing option '--style'"
         cli_type = list[typing.get_args(typing.get_args(cli_type)[0])[0]]

@@ -52,10 +52,22 @@ def terms_variants(terms: dict[str, float], loss: float | None) -> list[str]:
     return [v for v in (full, short, total) if v] + [""]
 
 
-class Reporter:
-    """Draws a job's progress; call :meth:`step` and :meth:`frame` from the core's callbacks."""
+def plan_of(run_plan, video: bool) -> Plan:
+    """The tally's plan from the run's (:class:`nst_pipeline.clips.Plan`): a first frame goes
+    through ``level_sizes`` at ``first_steps`` each, a later one through its output size at ``steps``."""
+    first = tuple((h, w, run_plan.first_steps) for h, w in run_plan.level_sizes)
+    later = ()
+    if video and run_plan.output_size:
+        w, h = run_plan.output_size
+        later = ((h, w, run_plan.steps),)
+    return Plan(first, later, run_plan.frames if video else 1)
 
-    def __init__(self, plan: Plan, mode: str = "auto", console=None, *,
+
+class Reporter:
+    """Draws a job's progress; call :meth:`plan` once the run knows it, then :meth:`step` and
+    :meth:`frame` from the core's callbacks."""
+
+    def __init__(self, plan: Plan | None = None, mode: str = "auto", console=None, *, video: bool | None = None,
                  clock: Callable[[], float] = time.monotonic, every: float = PLAIN_EVERY) -> None:
         if console is None:
             from rich.console import Console
@@ -63,12 +75,17 @@ class Reporter:
             console = Console(stderr=True)
         self.console, self.clock, self.every = console, clock, every
         self.mode = resolve_mode(mode, console)
+        plan = plan or Plan((), (), None if video else 1)
         self.tally = Tally(plan)
-        self.video = bool(plan.later) or plan.frames != 1
+        self.video = video if video is not None else (bool(plan.later) or plan.frames != 1)
         self._said = None        # the StepReport the last plain line described
         self._last_line = None   # clock time of the last plain line
         self._at = clock()       # clock time of the latest report
         self._live = None
+
+    def plan(self, run_plan) -> None:
+        """The run's plan (clips.Plan), said before the first frame."""
+        self.tally = Tally(plan_of(run_plan, self.video))
 
     # -- context ----------------------------------------------------------------
     def __enter__(self) -> "Reporter":
@@ -109,6 +126,8 @@ class Reporter:
 
     # -- lines ------------------------------------------------------------------
     def eta(self) -> float | None:
+        if self.tally.done_steps < 2 and not self.tally.frames_done:
+            return None  # the first step carries one-off costs (allocation, warm-up): no ETA from it
         eta = self.tally.eta()
         return None if eta is None else max(0.0, eta - (self.clock() - self._at))
 
@@ -137,9 +156,10 @@ class Reporter:
         return text
 
     def frame_line(self, fr) -> str:
-        what = "resumed" if fr.resumed else f"done in {fr.seconds:.3g} s, {fr.steps} steps"
+        what = "resumed" if fr.resumed else f"done in {fr.seconds:.3g} s" + (f", {fr.steps} steps" if fr.steps else "")
         trusted = f", flow trusted on {fr.trusted:.0%}" if fr.trusted is not None else ""
-        return f"{self.frame_text(fr.index)} {what}{trusted}  {self.step_text()}  ETA {clock_text(self.eta())}"
+        steps = f"  {self.step_text()}" if self.tally.done_steps else ""  # a one-pass method takes no steps
+        return f"{self.frame_text(fr.index)} {what}{trusted}{steps}  ETA {clock_text(self.eta())}"
 
     # -- output -----------------------------------------------------------------
     def _end_level(self) -> None:

@@ -22,6 +22,7 @@ def video_command(
     keep_work: Annotated[bool, typer.Option("--keep-work", help="Keep the work folder after success.")] = False,
     save_every: Annotated[int, typer.Option("--save-every", help="Also save the frame being optimized every N steps into WORK/snapshots (0: off).", metavar="INT")] = 0,
     log_json: c.LogJson = None,
+    progress: c.ProgressMode = "auto",
     quiet: c.Quiet = False,
     *,
     options: dict,
@@ -31,7 +32,6 @@ def video_command(
     from ..config import split_options
     from ..errors import OutputError
     from ..registry import get_registry
-    from .bars import FrameProgress
     from .snapshots import Snapshots, in_folder
 
     if output == "-" and not c.stdout_is_data(output):
@@ -41,21 +41,21 @@ def video_command(
     snapshot_dir = (work_dir or Path(f"{output}.nst-work")) / "snapshots"
     snapshots = Snapshots(save_every, in_folder(snapshot_dir))
     try:
-        with FrameProgress(quiet) as progress:
+        with c.reporter(progress, quiet, video=True) as shown:
             def on_plan(plan):
-                progress.plan(plan)
+                shown.plan(plan)
                 if output == "-" and config.size is not None and plan.output_size and plan.output_size != plan.input_size:
                     w, h = plan.output_size  # the next program must read frames of this size
                     c.console.print(f"note: frames on stdout are {w}x{h} (--size {config.size}), not the input's "
                                     f"{plan.input_size[0]}x{plan.input_size[1]}")
 
             def on_step(report):
-                progress.step(report)
+                shown.step(report)
                 log.step(report)
                 snapshots(report)
 
             def on_frame(report):
-                progress.frame(report)
+                shown.frame(report)
                 log.frame(report)
 
             outcome = stylize_clip(input, output, config, clip, registry=get_registry(), frame_size=frame_size, fps=fps,
