@@ -109,6 +109,10 @@ def stylize_clip(input: str, output: str, config: StyleConfig, clip: ClipConfig,
     if output == "-" and resume and work_dir is None:
         raise ConfigError("--resume with -o - needs the --work-dir of the stopped job")
     kind = check_sink(output, [input, *map(str, config.styles)])
+    if kind == "folder":
+        from .outputs import check_frame_folder
+
+        check_frame_folder(output, resume)
     source = open_input(registry, input, frame_size, fps)
     with source:
         size = input_size(source)

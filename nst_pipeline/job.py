@@ -12,7 +12,7 @@ from . import images
 from .backbones.base import Backbone
 from .config import StyleConfig
 from .errors import ConfigError
-from .objective import Objective, WeightedTerm
+from .objective import Objective, WeightedTerm, make_term
 from .optimize import Schedule
 from .options import build_options, parse_loss_selection, split_pairs
 from .registry import Registry
@@ -92,7 +92,8 @@ def build_terms(config: StyleConfig, registry: Registry, video: bool = False) ->
     for name, weight in selected:
         spec = registry.loss(name)
         options = build_options(spec.options, per_term.get(name, []), f"loss {name!r}")
-        terms.append(WeightedTerm(name, weight, spec.factory(options)))
+        plugin = "" if registry.info(spec).builtin else spec.plugin  # named when the term fails
+        terms.append(make_term(name, weight, spec.factory, options, plugin))
     if all(t.weight == 0 for t in terms):
         raise ConfigError("every loss weight is zero: nothing to optimize")
     return terms

@@ -35,6 +35,15 @@ class WeightedTerm:
         return f"loss term {self.name!r}" + (f" (plugin {self.plugin!r})" if self.plugin else "")
 
 
+def make_term(name: str, weight: float, factory, options, plugin: str = "") -> WeightedTerm:
+    """Build a term with its spec's factory; a plugin's failure there is one line naming it."""
+    unbuilt = WeightedTerm(name, weight, None, plugin)  # type: ignore[arg-type]  (only its label is used)
+    term = _guarded(unbuilt, "its factory", factory, options)
+    if not isinstance(term, LossTerm):
+        raise PluginError(f"{unbuilt.label}: its factory returned {type(term).__name__}, not a LossTerm")
+    return WeightedTerm(name, weight, term, plugin)
+
+
 class Objective(nn.Module):
     def __init__(self, backbone: nn.Module, terms: Sequence[WeightedTerm]) -> None:
         super().__init__()
@@ -42,7 +51,7 @@ class Objective(nn.Module):
         self.terms = list(terms)
         self._modules_list = nn.ModuleList(t.term for t in self.terms)
         for t in self.terms:
-            _guarded(t, "bind", t.term.bind, backbone)
+            _guarded(t, "bind()", t.term.bind, backbone)
         layers = {l for t in self.terms for l in t.term.layers}
         self.layers = backbone.check_layers(layers)
         self.evaluations = 0  # since the last prepare(): 1 is the start image of a level
@@ -56,7 +65,7 @@ class Objective(nn.Module):
     def prepare(self, targets: Targets) -> None:
         with torch.no_grad():
             for t in self.terms:
-                _guarded(t, "prepare", t.term.prepare, targets)
+                _guarded(t, "prepare()", t.term.prepare, targets)
         self.evaluations = 0
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
@@ -158,7 +167,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _guarded(t: WeightedTerm, stage: str, call, *args):
-    """Run a term's ``bind``/``prepare``; a plugin's failure becomes one line naming it."""
+    """Run a term's code; a plugin's failure becomes one line naming the term and plugin."""
     try:
         return call(*args)
     except NSTError:
@@ -166,12 +175,12 @@ def _guarded(t: WeightedTerm, stage: str, call, *args):
     except Exception as exc:
         if not t.plugin:
             raise  # a built-in failing is our bug: keep the traceback
-        raise PluginError(f"{t.label} failed in {stage}(): {type(exc).__name__}: {_first_line(exc)} "
+        raise PluginError(f"{t.label} failed in {stage}: {type(exc).__name__}: {_first_line(exc)} "
                           "(--debug shows the traceback)") from exc
 
 
 def _value(t: WeightedTerm, feats: dict, image: torch.Tensor) -> torch.Tensor:
-    value = _guarded(t, "forward", t.term, feats, image)
+    value = _guarded(t, "forward()", t.term, feats, image)
     if not isinstance(value, torch.Tensor):
         raise PluginError(f"{t.label} returned {type(value).__name__}, not a scalar tensor")
     if value.numel() != 1:

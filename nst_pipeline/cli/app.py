@@ -57,8 +57,32 @@ def _debug() -> bool:
     return os.environ.get(DEBUG_ENV, "") not in ("", "0") or "--debug" in sys.argv[1:]
 
 
+def _print_core_warnings() -> None:
+    """The core warns (``NSTWarning``: unverified weights, a loss term with no gradient);
+    here each becomes one ``warning: ...`` line. Other warnings keep Python's format."""
+    import warnings
+
+    original = warnings.showwarning
+    if getattr(original, "nst", False):
+        return
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        from ..errors import NSTWarning
+
+        if issubclass(category, NSTWarning):
+            from .common import console
+
+            console.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
+        else:
+            original(message, category, filename, lineno, file, line)
+
+    show.nst = True
+    warnings.showwarning = show
+
+
 def main(argv: list[str] | None = None) -> int:
     _register_commands()
+    _print_core_warnings()
     try:
         rc = app(args=argv, standalone_mode=False, prog_name="nst")
     except NSTError as exc:

@@ -36,8 +36,12 @@ class StepLog:
     """Per-step losses and per-frame records as JSON lines, written as the job runs
     (a killed job keeps its log)."""
 
-    def __init__(self, path: Path | None) -> None:
-        self.file = open(path, "w", encoding="utf-8") if path else None
+    def __init__(self, path: Path | None, inputs=()) -> None:
+        from ..outputs import check_file_target
+
+        # checked now, opened on the first record: a job refused before its first step leaves no log
+        self.path = check_file_target(path, "--log-json", inputs) if path else None
+        self.file = None
 
     def step(self, r, **extra) -> None:
         self._write({"frame": r.frame, "level": r.level, "step": r.step, "size": list(r.size), "loss": r.loss,
@@ -47,6 +51,13 @@ class StepLog:
         self._write({"event": "frame", **report.record()})
 
     def _write(self, record: dict) -> None:
+        if self.path is not None and self.file is None:
+            from ..errors import OutputError
+
+            try:
+                self.file = open(self.path, "w", encoding="utf-8")
+            except OSError as exc:
+                raise OutputError(f"cannot write --log-json {self.path}: {exc.strerror or exc}") from None
         if self.file is not None:
             self.file.write(json.dumps(record) + "\n")
             self.file.flush()

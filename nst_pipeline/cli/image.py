@@ -29,7 +29,7 @@ def image_command(
     from .snapshots import Snapshots, beside
 
     config, clip = split_options(options, "image")
-    log = c.StepLog(log_json)
+    log = c.StepLog(log_json, [content, output, *config.styles])
     snapshots = Snapshots(save_every, beside(output))
     try:
         with c.reporter(progress, quiet, video=False) as shown:

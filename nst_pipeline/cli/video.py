@@ -37,7 +37,11 @@ def video_command(
     if output == "-" and not c.stdout_is_data(output):
         raise OutputError("-o - writes raw RGB24 frames to stdout, which is a terminal here; pipe it into a program")
     config, clip = split_options(options, "video")
-    log = c.StepLog(log_json)
+    if work_dir is not None:  # before any work: it is deleted when the job ends
+        from ..outputs import check_work_folder
+
+        check_work_folder(work_dir)
+    log = c.StepLog(log_json, [input, output, *config.styles])
     snapshot_dir = (work_dir or Path(f"{output}.nst-work")) / "snapshots"
     snapshots = Snapshots(save_every, in_folder(snapshot_dir))
     try:

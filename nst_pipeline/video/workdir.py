@@ -62,8 +62,9 @@ class WorkDir:
                                   "Rerun with the original options, or delete the folder to start over")
             work.records = work.records[: work.done()]
             return work
-        if path.exists() and not path.is_dir():
-            raise OutputError(f"work folder {path} exists and is not a folder")
+        from ..outputs import check_work_folder
+
+        check_work_folder(path, "work folder")  # never a folder of the user's files: remove() deletes it
         work = cls(path, settings)
         try:
             work.frames_dir.mkdir(parents=True, exist_ok=True)
