@@ -62,6 +62,9 @@ def test_warm_start_modes_with_zero_steps_show_where_each_frame_starts(registry,
     assert np.array_equal(outs["content"][1], frames[1])           # content: the frame itself
     pair = frame_pair(FlowEstimator(), frames[0], frames[1])
     warped = pair.warp_previous(first.astype(np.float32) / 255)
+    # pixels with no predecessor (the strip that entered the frame) start from the frame itself (issue 14)
+    warped = np.where(pair.fresh[..., None] > 0, frames[1].astype(np.float32) / 255, warped)
+    assert pair.fresh[:, -3:].mean() > 0.9 and pair.fresh[:, :16].max() == 0
     assert np.abs(outs["prev-warped"][1] / 255 - warped).max() <= 1 / 255 + 1e-6
 
 
