@@ -59,6 +59,9 @@ Errors
     Where weights may be cached (``$NST_CACHE_DIR`` overrides it).
 :func:`sha256_of`
     The sha256 hex digest of a file, for pinning downloaded or converted weights.
+:func:`open_image`, :func:`check_pixels`
+    ``PIL.Image.open`` with the pipeline's pixel limit checked from the header, before any
+    pixel is decoded (a tiny file can declare 50000x50000 px); the same check for a size.
 
 The conformance kit for a plugin's own tests is :mod:`nst_pipeline.testing`.
 """
@@ -74,7 +77,8 @@ from .specs import BackboneSpec, FrameSourceSpec, LossTermSpec, MethodSpec, NoOp
 #: names that need torch, imported when a plugin first asks for them: a plugin module that
 #: only declares specs keeps `nst plugins list`, `--help` and completion light
 _NEEDS_TORCH = {"Backbone": ".backbones.base", "cache_dir": ".backbones.weights", "sha256_of": ".backbones.weights",
-                "LossTerm": ".losses.base", "Targets": ".losses.base"}
+                "LossTerm": ".losses.base", "Targets": ".losses.base",
+                "open_image": ".decoding", "check_pixels": ".decoding"}  # Pillow, not torch: still lazy
 
 
 def __getattr__(name: str):
@@ -92,6 +96,6 @@ __all__ = [
     "ENTRY_POINT_GROUP", "HOOKS", "hookimpl", "hookspec",
     "BackboneSpec", "LossTermSpec", "FrameSourceSpec", "MethodSpec", "PluginOptions", "NoOptions",
     "Method", "MethodContext", "FrameTask", "Guide",
-    "Backbone", "LossTerm", "Targets", "FrameSource", "cache_dir", "sha256_of",
+    "Backbone", "LossTerm", "Targets", "FrameSource", "cache_dir", "sha256_of", "open_image", "check_pixels",
     "NSTError", "InputError", "OutputError", "ConfigError", "WeightsError", "PluginError",
 ]

@@ -94,3 +94,13 @@ def test_conformance_kit(tmp_path):
     assert {p.name for p in accepted} == {"anim.gif", "anim.webp"}
     for path in accepted:
         check_frame_source(spec, path)
+
+
+def test_a_gif_declaring_a_huge_screen_is_refused_from_its_header(tmp_path):
+    path = save_animation(tmp_path / "bomb.gif", square_frames(3))
+    data = bytearray(path.read_bytes())
+    data[6:10] = (50000).to_bytes(2, "little") * 2  # logical screen width and height: 50000x50000
+    path.write_bytes(bytes(data))
+    assert not nst_gif.probe_animated(str(path))  # a probe declines, never raises
+    with pytest.raises(InputError, match="too large: 50000x50000 px"):
+        nst_gif.AnimatedImageSource(str(path))

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from nst_pipeline.plugin import FrameSource, FrameSourceSpec, InputError, PluginOptions, hookimpl
+from nst_pipeline.plugin import (FrameSource, FrameSourceSpec, InputError, NSTError, PluginOptions, hookimpl,
+                                 open_image)
 
 __version__ = "0.1.0"
 
@@ -32,11 +33,12 @@ class AnimatedOptions(PluginOptions):
 
 
 def frame_count(path: Path) -> int:
-    """Frames in an animated image; 1 for a still, 0 when Pillow cannot read it."""
+    """Frames in an animated image; 1 for a still, 0 when it cannot be read (or is too large:
+    the still-image source then says why)."""
     try:
-        with Image.open(path) as im:
+        with open_image(path) as im:
             return int(getattr(im, "n_frames", 1))
-    except (OSError, UnidentifiedImageError, ValueError, SyntaxError):
+    except Exception:  # a probe declines, it never raises
         return 0
 
 
@@ -58,11 +60,18 @@ class AnimatedImageSource(FrameSource):
     def __init__(self, location: str, options: AnimatedOptions | None = None) -> None:
         options = options or AnimatedOptions()
         self.path = Path(location)
+        self._image = None
         try:
+            with open_image(self.path) as im:  # the pixel limit, checked from the header
+                self.frame_size = im.size
             self._image = Image.open(self.path)
             total = int(getattr(self._image, "n_frames", 1))
             self.delays_ms = self._delays(total)
-        except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
+        except NSTError:
+            self.close()
+            raise
+        except (OSError, UnidentifiedImageError, ValueError, SyntaxError, EOFError) as exc:
+            self.close()
             raise InputError(f"cannot read animated image {self.path}: {exc}") from None
         self.frame_count = total if options.max_frames is None else max(0, min(total, options.max_frames))
         self.fps = options.fps or 1000.0 / (sum(self.delays_ms) / len(self.delays_ms))
