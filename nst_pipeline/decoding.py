@@ -93,11 +93,12 @@ def header_size(path: str | os.PathLike) -> tuple[int, int]:
         raise unreadable(path, exc) from None
 
 
-def unreadable(path: str | os.PathLike, exc: BaseException) -> InputError:
-    """One line saying why Pillow could not read ``path``."""
+def unreadable(path: str | os.PathLike, exc: BaseException, role: str | None = None) -> InputError:
+    """One line saying why Pillow could not read ``path`` (the ``role``, e.g. "style image", first)."""
     if isinstance(exc, UnidentifiedImageError):
-        return InputError(f"{path} is not an image file (or its format is not supported)")
+        return InputError(f"{role + ' ' if role else ''}{path} is not an image file (or its format is not supported)")
+    what = role or "image"
     if isinstance(exc, MemoryError):
-        return InputError(f"cannot read image {path}: not enough memory to decode it")
+        return InputError(f"cannot read {what} {path}: not enough memory to decode it")
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return InputError(f"cannot read image {path}: {reason}")
+    return InputError(f"cannot read {what} {path}: {reason}")

@@ -38,12 +38,13 @@ def pil_to_array(img: Image.Image) -> np.ndarray:
     return arr
 
 
-def load_array(path: str | os.PathLike) -> np.ndarray:
+def load_array(path: str | os.PathLike, role: str | None = None) -> np.ndarray:
+    """HxWx3 float32 RGB in [0, 1]; ``role`` ("style image", "init image") names the file in errors."""
     path = Path(path)
     if not path.exists():
-        raise InputError(f"file not found: {path}")
+        raise InputError(f"{role or 'file'} not found: {path}")
     if path.is_dir():
-        raise InputError(f"{path} is a folder, not an image")
+        raise InputError(f"{role + ' ' if role else ''}{path} is a folder, not an image")
     try:
         with open_image(path) as img:
             img.load()
@@ -51,7 +52,7 @@ def load_array(path: str | os.PathLike) -> np.ndarray:
     except NSTError:
         raise
     except Exception as exc:  # a malformed file can trip any error inside a Pillow decoder
-        raise unreadable(path, exc) from None
+        raise unreadable(path, exc, role) from None
 
 
 def to_tensor(arr: np.ndarray) -> torch.Tensor:
@@ -64,8 +65,8 @@ def to_array(image: torch.Tensor) -> np.ndarray:
     return (arr * 255.0 + 0.5).astype(np.uint8)
 
 
-def load_image(path: str | os.PathLike) -> torch.Tensor:
-    return to_tensor(load_array(path))
+def load_image(path: str | os.PathLike, role: str | None = None) -> torch.Tensor:
+    return to_tensor(load_array(path, role))
 
 
 def fit_long_side(hw: tuple[int, int], long_side: int) -> tuple[int, int]:

@@ -102,7 +102,7 @@ def build_terms(config: StyleConfig, registry: Registry, video: bool = False) ->
 def load_styles(config: StyleConfig) -> list[torch.Tensor]:
     if config.style_blend is not None and len(config.style_blend) != len(config.styles):
         raise ConfigError(f"{len(config.style_blend)} blend weights for {len(config.styles)} style images")
-    return [images.load_image(p) for p in config.styles]
+    return [images.load_image(p, role="style image") for p in config.styles]
 
 
 def build_job(config: StyleConfig, registry: Registry, video: bool = False) -> Job:

@@ -61,7 +61,7 @@ def first_start(clip: ClipConfig) -> str | np.ndarray:
     """Where a shot's first frame starts: "content", "noise" or the ``--first-init`` image."""
     if clip.first_init in ("content", "noise"):
         return clip.first_init
-    return images.load_array(clip.first_init)
+    return images.load_array(clip.first_init, role="init image")
 
 
 def stylize_frames(method: Method, frames: Iterable[np.ndarray], clip: ClipConfig, *, first_index: int = 0,

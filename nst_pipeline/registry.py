@@ -54,15 +54,16 @@ class Registry(PluginLoader):
         """Open ``location`` with the named source kind, or the first registered one that accepts it.
         ``role`` names the file in messages ("video input", "content image")."""
         if kind is not None:
-            spec = self.source(kind)
-            return spec.factory(location, options if options is not None else spec.options())
+            if location != "-" and not any(ch in location for ch in "*?[") and not Path(location).exists():
+                raise InputError(f"{role} not found: {location}")
+            return _opened(self.source(kind), location, options, role)
         for spec in sorted(self.specs("source"), key=lambda s: -s.priority):
             try:
                 accepts = spec.probe(location)
             except Exception:
                 accepts = False  # a probe that crashes just declines
             if accepts:
-                return spec.factory(location, options if options is not None else spec.options())
+                return _opened(spec, location, options, role)
         if location != "-" and not Path(location).exists():
             raise InputError(f"{role} not found: {location}")
         raise InputError(f"no frame source can read {role} {location!r}")
@@ -96,3 +97,13 @@ def get_registry() -> Registry:
 def reset_registry() -> None:
     global _default
     _default = None
+
+
+def _opened(spec, location: str, options, role: str):
+    """``spec``'s source for ``location``; its input errors say which file it was (``role``)."""
+    try:
+        return spec.factory(location, options if options is not None else spec.options())
+    except InputError as exc:
+        if role == "input" or str(exc).startswith(role):
+            raise
+        raise InputError(f"{role}: {exc}") from None

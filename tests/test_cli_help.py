@@ -81,3 +81,18 @@ def test_completion_of_plugin_names():
     assert "vgg19" in complete_backbone("vg")
     assert all(n.startswith("vg") for n in complete_backbone("vg"))
     assert {"content", "style", "tv"} <= set(complete_loss(""))
+
+
+def test_missing_files_say_which_file_they_were(tmp_path, capsys):
+    from nst_pipeline.cli.app import main
+
+    samples = Path(__file__).resolve().parents[1] / "nst_pipeline" / "samples"
+    content, style = samples / "content" / "bbb_frame.jpg", samples / "style" / "starry_night.jpg"
+    cases = [
+        (["image", str(content), "-s", "starry_night.jpg", "-o", str(tmp_path / "o.png")], "style image not found: starry_night.jpg"),
+        (["image", "nope.jpg", "-s", str(style), "-o", str(tmp_path / "o.png")], "content image not found: nope.jpg"),
+        (["video", "nope.mp4", "-s", str(style), "-o", str(tmp_path / "o.mp4")], "video input not found: nope.mp4"),
+    ]
+    for args, message in cases:
+        assert main([*args, "--size", "32", "--steps", "1", "-q"]) == 2
+        assert f"error: {message}" in capsys.readouterr().err

@@ -91,10 +91,12 @@ def test_bad_inputs_give_one_clear_message(pair, make_image, tmp_path, capsys):
     content, style = pair
     out = tmp_path / "out.png"
     base = ["image", content, "-s", style, "-o", out, *FAST]
-    _bad(["image", tmp_path / "missing.png", "-s", style, "-o", out, *FAST], capsys, "file not found")
+    _bad(["image", tmp_path / "missing.png", "-s", style, "-o", out, *FAST], capsys, "content image not found")
     (tmp_path / "notes.txt").write_text("not an image")
     _bad(["image", tmp_path / "notes.txt", "-s", style, "-o", out, *FAST], capsys, "not an image")
-    _bad(["image", content, "-s", tmp_path / "nostyle.jpg", "-o", out, *FAST], capsys, "file not found")
+    _bad(["image", content, "-s", tmp_path / "nostyle.jpg", "-o", out, *FAST], capsys, "style image not found")
+    (tmp_path / "bad.png").write_text("not an image")
+    _bad([*base, "--init", tmp_path / "bad.png"], capsys, "init image")
     _bad([*base, "--backbone", "vgg91"], capsys, "Did you mean 'vgg19'?")
     _bad([*base, "--optimizer", "lbgfs"], capsys, "Did you mean 'lbfgs'?")
     _bad([*base, "--loss", "stlye"], capsys, "Did you mean 'style'?")
