@@ -230,3 +230,12 @@ def test_dynamic_size_session_accepts_any_size(files):
     assert embedding.shape == (100,)
     for hw in [(33, 47), (64, 64), (17, 90)]:
         assert engine.paint(np.full((*hw, 3), 0.5, np.float32), embedding).shape == (*hw, 3)
+
+
+def test_conformance_kit_accepts_the_fast_method(files):
+    from nst_pipeline.builtins.fast import nst_methods
+    from nst_pipeline.testing import check_method
+
+    (spec,) = nst_methods()
+    passed = check_method(spec)
+    assert "a later frame with a guide" in passed
