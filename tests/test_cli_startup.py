@@ -43,6 +43,8 @@ def heavy_after(args: list[str], **env) -> tuple[list[str], str]:
     ["plugins", "--help"],
     ["image"],                         # argument error
     ["image", "x.png", "-o", "o.png"],  # missing --style
+    ["image", "missing.png", "-s", "x.jpg", "-o", "o.png"],  # missing content: said before torch loads
+    ["video", "in.mp4", "-s", "x.jpg", "-o", "o.mp4"],       # missing style
     ["plugins", "list"],
     ["--show-completion", "bash"],
 ])

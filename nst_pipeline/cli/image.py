@@ -23,6 +23,10 @@ def image_command(
     options: dict,
 ) -> None:
     """Stylize CONTENT with one or more --style images and write the result to -o."""
+    # before the heavy imports (torch): a mistyped path is reported in a fraction of a second
+    c.fail_if_missing(content, "content image")
+    for style in options.get("styles") or ():
+        c.fail_if_missing(Path(style), "style image")
     from ..clips import stylize_still
     from ..config import split_options
     from ..registry import get_registry

@@ -28,6 +28,8 @@ def video_command(
     options: dict,
 ) -> None:
     """Stylize the frames of INPUT with --style images; later frames follow the first through optical flow."""
+    for style in options.get("styles") or ():  # before the heavy imports: a mistyped path fails fast
+        c.fail_if_missing(Path(style), "style image")
     from ..clips import stylize_clip
     from ..config import split_options
     from ..errors import OutputError
