@@ -230,3 +230,14 @@ def test_live_view_at_80_columns_for_a_video():
     assert frames_line.startswith("frames 0/300") and "ETA " in frames_line
     assert re.search(r"frame 1 L2/2 .*step 187/12260  \d.* (steps/s|s/step)  ETA \d+:\d\d:\d\d", steps_line)
     assert len(steps_line) <= 80
+
+
+def test_the_current_level_speed_predicts_the_rest_once_it_has_two_steps():
+    plan = Plan(((50, 100, 10), (100, 200, 10), (200, 400, 10)))
+    tally = Tally(plan)
+    for s in range(1, 11):                                   # 1e-4 s per pixel-step
+        tally.step(Step(0, 0, 3, s, 10, (50, 100), 1.0, seconds=s * 0.5))
+    tally.step(Step(0, 1, 3, 1, 10, (100, 200), 1.0, seconds=1.0))
+    assert tally.eta() == pytest.approx(9 * 2.0 + 10 * 8.0, rel=0.2)   # one step: all levels so far
+    tally.step(Step(0, 1, 3, 2, 10, (100, 200), 1.0, seconds=2.0))   # 0.5e-4 s per pixel-step here
+    assert tally.eta() == pytest.approx(8 * 1.0 + 10 * 4.0)

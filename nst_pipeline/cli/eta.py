@@ -1,7 +1,8 @@
 """Whole-job progress and ETA from the core's step and frame reports (pure bookkeeping, no drawing).
 
 A level's cost grows with its pixel count, so work is counted in pixel-steps: the
-measured seconds per pixel-step turn the remaining step caps of every level (and,
+measured seconds per pixel-step (of the current level once it has two steps, else of
+all levels so far) turn the remaining step caps of every level (and,
 for video, every frame) into an ETA. Step counts are caps: a level that stops early
 (convergence, time budget) drops its unused steps from the total as soon as the
 next level or frame starts. Later video frames carry costs the steps don't show
@@ -138,6 +139,11 @@ class Tally:
     def seconds_per_work(self, first: bool | None = None) -> float | None:
         """Measured seconds per pixel-step for a kind of frame (falls back to the other kind)."""
         first = self.first if first is None else first
+        r = self.report
+        if r is not None and self.first == first and r.step >= 2 and r.seconds > 0:
+            # the current level's own speed: larger levels run more pixels per second than
+            # small ones (fixed costs weigh less), so the latest level predicts the rest best
+            return r.seconds / (r.step * r.size[0] * r.size[1])
         for kind_first in (first, not first):
             kind, r = self.kinds[kind_first], self.report
             seconds, work = kind.seconds, kind.work
