@@ -40,13 +40,14 @@ def max_pixels() -> int:
     return value
 
 
-def check_pixels(where: str | os.PathLike, width: int, height: int, what: str = "image") -> None:
-    """Refuse a picture larger than :func:`max_pixels` with one line naming its size."""
+def check_pixels(where: str | os.PathLike, width: int, height: int, frames: bool = False) -> None:
+    """Refuse a picture (or a clip's ``frames``) larger than :func:`max_pixels`, naming its size."""
     limit = max_pixels()
     if width * height > limit:
+        size = f"its frames are {width}x{height} px" if frames else f"{width}x{height} px"
         raise InputError(
-            f"{what} {where} is too large: {width}x{height} px ({width * height / 1e6:.0f} megapixels; "
-            f"limit {limit / 1e6:g} megapixels, set {MAX_PIXELS_ENV} to raise it)")
+            f"{where} is too large: {size} ({width * height / 1e6:.0f} megapixels; the limit is "
+            f"{limit / 1e6:g} megapixels, set {MAX_PIXELS_ENV} to raise it)")
 
 
 def _open_without_pillow_limit(path: Path) -> Image.Image:

@@ -41,13 +41,12 @@ def _check_y4m_header(path: Path) -> None:
     if head.startswith("YUV4MPEG2"):
         fields = {t[0]: t[1:] for t in head.split()[1:] if t}
         if fields.get("W", "").isdigit() and fields.get("H", "").isdigit():
-            check_pixels(path, int(fields["W"]), int(fields["H"]), "video")
+            check_pixels(path, int(fields["W"]), int(fields["H"]), frames=True)
 
 
 def _why_unreadable(path: Path) -> str:
     if path.stat().st_size == 0:
         return "the file is empty"
-    _check_y4m_header(path)
     import av
 
     try:
@@ -56,7 +55,7 @@ def _why_unreadable(path: Path) -> str:
                 return "it has no video track"
             ctx = container.streams.video[0].codec_context
             if ctx is not None and ctx.width and ctx.height:  # FFmpeg refuses absurd sizes itself
-                check_pixels(path, ctx.width, ctx.height, "video")
+                check_pixels(path, ctx.width, ctx.height, frames=True)
             if ctx is None or not ctx.name or ctx.name == "none":  # PyAV finds no decoder for it
                 return "its video codec is unknown to this build of FFmpeg/OpenCV (unsupported codec)"
             return f"its {ctx.name} video track has no decodable frame (corrupt, truncated or zero-frame)"
@@ -73,11 +72,12 @@ class VideoFileSource(FrameSource):
             raise InputError(f"file not found: {self.path}")
         if not self.path.is_file():
             raise InputError(f"{self.path} is not a file")
+        _check_y4m_header(self.path)  # before FFmpeg tries to allocate such a frame
         cap = cv2.VideoCapture(str(self.path))
         try:
             if cap.isOpened():  # refuse a huge frame size before decoding one (a tiny file can declare it)
                 w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-                check_pixels(self.path, w, h, "video")
+                check_pixels(self.path, w, h, frames=True)
             ok, first = cap.read() if cap.isOpened() else (False, None)
             if not ok or first is None:
                 raise InputError(f"cannot read video {self.path}: {_why_unreadable(self.path)}")
