@@ -130,3 +130,45 @@ def test_bad_settings_are_config_errors(kwargs):
 def test_bad_budget_is_a_config_error():
     with pytest.raises(ConfigError, match="time budget"):
         Budget(0.0, 0.0, [1])
+
+
+def _stylizer(registry, style, **options):
+    from nst_pipeline.config import make_config
+    from nst_pipeline.job import build_job
+    from nst_pipeline.stylize import Stylizer
+
+    config = make_config(styles=(style,), size=48, backbone="tiny", device="cpu", seed=0, levels=2, **options)
+    return Stylizer(build_job(config, registry))
+
+
+def _content():
+    import torch
+
+    return torch.rand(1, 3, 36, 48, generator=torch.Generator().manual_seed(5))
+
+
+def test_each_pyramid_level_stops_on_its_own_and_says_why_on_its_last_report(registry, make_image):
+    reports = []
+    _stylizer(registry, make_image("s.png"), tol=0.02).stylize(_content(), steps=300, on_step=reports.append)
+    for level in (0, 1):
+        mine = [r for r in reports if r.level == level]
+        assert [r.stop for r in mine] == [None] * (len(mine) - 1) + [CONVERGED]
+        assert 5 < len(mine) < 300
+    # the coarse level (a quarter of the pixels) stopped at 4x the tol: it may not have run longer
+    lowest = [min(r.loss for r in reports if r.level == 0 and r.step <= k) for k in range(1, 400)]
+    n = len([r for r in reports if r.level == 0])
+    assert lowest[n - 6] - lowest[n - 1] <= 0.08 * lowest[n - 6]
+
+
+def test_a_spent_time_budget_leaves_one_step_per_level_and_says_budget(registry, make_image):
+    reports = []
+    out = _stylizer(registry, make_image("s.png"), time_budget=1e-6).stylize(_content(), steps=50,
+                                                                             on_step=reports.append)
+    assert [(r.level, r.step, r.stop) for r in reports] == [(0, 1, BUDGET), (1, 1, BUDGET)]
+    assert out.shape == (1, 3, 36, 48)
+
+
+def test_tol_zero_runs_every_level_to_its_cap(registry, make_image):
+    reports = []
+    _stylizer(registry, make_image("s.png")).stylize(_content(), steps=4, on_step=reports.append)
+    assert [(r.level, r.step, r.stop) for r in reports if r.stop] == [(0, 4, CAP), (1, 4, CAP)]
