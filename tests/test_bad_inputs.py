@@ -11,6 +11,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 from bad_files import make_files
 
@@ -188,3 +189,15 @@ def test_the_table_covers_every_command():
                 for c in CASES}
     assert {"image", "video", "export onnx", "eval style", "eval temporal", "plugins check"} <= commands
     assert len(CASES) >= 40 and len({c.id for c in CASES}) == len(CASES)
+
+
+def test_a_job_killed_before_its_first_frame_blocks_nothing(tmp_path):
+    from nst_pipeline.video.workdir import WorkDir
+
+    killed = WorkDir.open(tmp_path / "out.mp4.nst-work", {"size": 64}, resume=False)  # then kill -9: no frame
+    assert (killed.path / "manifest.json").is_file() and killed.done() == 0
+    again = WorkDir.open(killed.path, {"size": 32}, resume=False)  # other settings, no --resume: starts over
+    assert again.created and again.settings == {"size": 32}
+    again.save_frame(0, np.zeros((4, 4, 3), np.uint8), {})
+    with pytest.raises(Exception, match="holds 1 finished frames of an earlier job; pass --resume"):
+        WorkDir.open(killed.path, {"size": 32}, resume=False)  # one finished frame is worth keeping

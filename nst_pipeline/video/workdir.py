@@ -51,17 +51,9 @@ class WorkDir:
         manifest = path / MANIFEST
         if manifest.exists():
             work = cls._load(path, manifest)
-            if not resume:
-                raise ConfigError(
-                    f"work folder {path} holds {work.done()} finished frames of an earlier job; pass --resume "
-                    "to continue it, or delete the folder to start over")
-            new = json.loads(json.dumps(settings, default=str))
-            if work.settings != new:
-                changed = "; ".join(differences(work.settings, new))
-                raise ConfigError(f"cannot resume from {path}: it was made with other settings ({changed}). "
-                                  "Rerun with the original options, or delete the folder to start over")
-            work.records = work.records[: work.done()]
-            return work
+            if work.done():
+                return work._reopen(settings, resume)
+            work.remove()  # an earlier job killed before its first frame finished blocks nothing
         from ..outputs import check_work_folder
 
         check_work_folder(path, "work folder")  # never a folder of the user's files: remove() deletes it
@@ -73,6 +65,19 @@ class WorkDir:
         work._write_manifest()
         work.created = True
         return work
+
+    def _reopen(self, settings: dict, resume: bool) -> "WorkDir":
+        if not resume:
+            raise ConfigError(
+                f"work folder {self.path} holds {self.done()} finished frames of an earlier job; pass --resume "
+                "to continue it, or delete the folder to start over")
+        new = json.loads(json.dumps(settings, default=str))
+        if self.settings != new:
+            changed = "; ".join(differences(self.settings, new))
+            raise ConfigError(f"cannot resume from {self.path}: it was made with other settings ({changed}). "
+                              "Rerun with the original options, or delete the folder to start over")
+        self.records = self.records[: self.done()]
+        return self
 
     @classmethod
     def _load(cls, path: Path, manifest: Path) -> "WorkDir":
