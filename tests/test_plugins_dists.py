@@ -108,7 +108,7 @@ def zoo(tmp_path) -> Path:
 def test_list_survives_every_broken_plugin_and_names_each(zoo):
     done = run_nst(["plugins", "list"], zoo)
     assert done.returncode == 0, done.stderr
-    out = done.stderr
+    out = done.stdout
     assert "zero" in out and "fake-good" in out  # the good one is listed with its distribution
     for case in BROKEN:
         assert f"  {case} (fake-{case}): " in out, f"{case} missing from:\n{out}"
@@ -120,22 +120,22 @@ def test_list_survives_every_broken_plugin_and_names_each(zoo):
 def test_check_fails_naming_the_broken_and_still_checks_the_good(zoo):
     done = run_nst(["plugins", "check"], zoo)
     assert done.returncode != 0
-    assert "FAIL raises (fake-raises)" in done.stderr
-    assert "ok   loss term zero (fake-good)" in done.stderr
+    assert "FAIL raises (fake-raises)" in done.stdout
+    assert "ok   loss term zero (fake-good)" in done.stdout
     assert done.stderr.strip().splitlines()[-1].startswith("error: ")
 
 
 def test_check_one_good_plugin_by_distribution_passes(zoo):
     done = run_nst(["plugins", "check", "fake-good"], zoo)
     assert done.returncode == 0, done.stderr
-    assert "smallest at its target" in done.stderr
+    assert "smallest at its target" in done.stdout
 
 
 def test_env_vars_disable_autoload_and_block_by_name(zoo):
     off = run_nst(["plugins", "list"], zoo, NST_DISABLE_PLUGIN_AUTOLOAD="1")
-    assert "fake-" not in off.stderr and "zero" not in off.stderr
+    assert "fake-" not in off.stdout and "zero" not in off.stdout
     nothing = run_nst(["plugins", "check"], zoo, NST_DISABLE_PLUGIN_AUTOLOAD="1")
-    assert nothing.returncode == 0 and "nothing to check" in nothing.stderr
+    assert nothing.returncode == 0 and "nothing to check" in nothing.stdout
     blocked = run_nst(["plugins", "list"], zoo, NST_BLOCK_PLUGINS="good, fake-raises,hed,meancov,gif")
-    assert "blocked: good (fake-good)" in blocked.stderr and "blocked: raises (fake-raises)" in blocked.stderr
-    assert "boom in the hook" not in blocked.stderr and " zero " not in blocked.stderr
+    assert "blocked: good (fake-good)" in blocked.stdout and "blocked: raises (fake-raises)" in blocked.stdout
+    assert "boom in the hook" not in blocked.stdout and " zero " not in blocked.stdout
