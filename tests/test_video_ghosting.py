@@ -157,3 +157,11 @@ def test_an_entering_disk_shows_as_in_a_per_frame_run(registry, style):
     first_inside = 2 * R // SPEED + 1
     assert disk_contrast(per_frame, first_inside) > 0.1
     assert disk_contrast(warm, first_inside) >= 0.8 * disk_contrast(per_frame, first_inside)
+
+
+def test_a_fade_is_not_new_content():
+    """Every pixel 30/255 darker (a fade, an exposure change): the check looks past the shift."""
+    frames = disk_clip(1) * 2
+    darker = np.clip(frames[1].astype(int) - 30, 0, 255).astype(np.uint8)
+    guide = make_guide(FlowEstimator(), frames[0], darker, frames[0])
+    assert guide.fresh.mean() < 0.05 and guide.confidence.mean() > 0.8

@@ -110,6 +110,8 @@ def brightness_change(previous: np.ndarray, current: np.ndarray, backward: np.nd
     def gray(frame):
         return to_gray_u8(frame).astype(np.float32) / 255.0
     diff = gray(current) - warp(gray(previous), backward)
+    # a fade, flash or exposure change shifts every pixel alike: that is not new content
+    diff -= np.median(diff)
     return np.abs(cv2.GaussianBlur(diff, (0, 0), BRIGHTNESS_BLUR)) > BRIGHTNESS_STEP
 
 
