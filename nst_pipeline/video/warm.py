@@ -29,7 +29,7 @@ from ..methods.base import Guide
 from .flow import FlowEstimator, frame_pair, resize_frame
 
 #: below this trusted share a frame starts a new shot. Measured with this module's
-#: masks: real cuts (carphone <-> bigbuckbunny, both ways) trust at most 0.3% of the
+#: masks: real cuts (carphone <-> bigbuckbunny, both ways) trust at most 0.2% of the
 #: pixels; consecutive bigbuckbunny frames (fast motion, 256 px) at least 78%.
 CUT_TRUSTED = 0.25
 
