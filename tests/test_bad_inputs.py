@@ -104,6 +104,8 @@ CASES = [
     Case("video-start-past-the-end", VIDEO + " --start 5000", r"--start 5000 is past the end of the input: it has 6 frames"),
     Case("video-every-zero", VIDEO + " --every 0", r"--every"),
     Case("video-max-frames-zero", VIDEO + " --max-frames 0", r"--max-frames"),
+    Case("video-stdin-frame-size-too-large", VIDEO.replace("{clip}", "-") + " --frame-size 50000x50000",
+         r"--frame-size is too large: its frames are 50000x50000 px"),
     Case("video-frame-size-without-stdin", VIDEO + " --frame-size 10x10", r"--frame-size is for raw frames on stdin"),
     Case("video-loss-weight-nan", VIDEO + " --loss temporal:nan", r"weight must be a finite number"),
     Case("video-init-unknown", VIDEO + " --init sideways", r"sideways"),

@@ -8,6 +8,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from ..decoding import check_pixels
 from ..errors import ConfigError, InputError
 from ..specs import PluginOptions
 from .base import FrameSource
@@ -44,6 +45,7 @@ class RawStreamSource(FrameSource):
 
     def __init__(self, options: StreamOptions, stream: BinaryIO | None = None) -> None:
         self.frame_size = parse_frame_size(options.frame_size)
+        check_pixels("--frame-size", *self.frame_size, frames=True)  # each frame is read whole into memory
         if options.fps is not None and not options.fps > 0:
             raise ConfigError(f"--fps must be positive, got {options.fps}")
         self.fps = options.fps
