@@ -172,3 +172,19 @@ def test_tol_zero_runs_every_level_to_its_cap(registry, make_image):
     reports = []
     _stylizer(registry, make_image("s.png")).stylize(_content(), steps=4, on_step=reports.append)
     assert [(r.level, r.step, r.stop) for r in reports if r.stop] == [(0, 4, CAP), (1, 4, CAP)]
+
+
+def test_cli_tol_and_time_budget_reach_the_log(make_image, tmp_path, capsys):
+    import json
+
+    from nst_pipeline.cli.app import main
+
+    content, style = make_image("c.png", (48, 40), seed=1), make_image("s.jpg", (40, 40), seed=2)
+    base = ["image", str(content), "-s", str(style), "--size", "48", "--levels", "1", "-q", "--steps", "60"]
+    for flags, reason in ((["--tol", "0.5"], CONVERGED), (["--time-budget", "1e-6"], BUDGET)):
+        log = tmp_path / "log.jsonl"
+        assert main([*base, "-o", str(tmp_path / "o.png"), "--log-json", str(log), *flags]) == 0, capsys.readouterr().err
+        steps = [json.loads(line) for line in log.read_text().splitlines() if '"event"' not in line]
+        assert steps[-1]["stop"] == reason and all("stop" not in r for r in steps[:-1])
+        assert len(steps) < 60
+    assert main([*base, "-o", str(tmp_path / "o.png"), "--tol", "-1"]) != 0
