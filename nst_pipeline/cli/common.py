@@ -16,7 +16,7 @@ console = Console(stderr=True)
 LogJson = Annotated[Optional[Path], typer.Option("--log-json", help="Write per-step losses (JSON lines) to this file.", metavar="PATH")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no closing message (errors still print).")]
 ProgressMode = Annotated[Literal["auto", "bar", "plain", "none"], typer.Option(
-    "--progress", help="auto: a live bar on a terminal, plain lines (one every few seconds and at each level "
+    "--progress", help="auto: a live bar on a terminal, plain lines (at most one per 10 s, and at each level "
     "and frame end) in logs and pipes; or force bar, plain or none.")]
 
 

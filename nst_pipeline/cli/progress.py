@@ -14,7 +14,7 @@ from .eta import Plan, Tally, rate
 
 MODES = ("auto", "bar", "plain", "none")
 #: plain mode: at most one line per this many seconds (plus one at every level and frame end)
-PLAIN_EVERY = 5.0
+PLAIN_EVERY = 10.0
 BAR_MIN, BAR_MAX = 10, 40
 
 
