@@ -1,4 +1,8 @@
-"""Reading and writing still images as RGB float tensors in [0, 1], NCHW."""
+"""Reading and writing still images as RGB float tensors in [0, 1], NCHW.
+
+torch is imported inside the functions that use tensors: the file helpers (loading
+arrays, output checks, atomic writes) also serve the torch-free fast path.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from PIL import Image, ImageOps
 
 from . import frames
@@ -56,6 +58,8 @@ def load_array(path: str | os.PathLike, role: str | None = None) -> np.ndarray:
 
 
 def to_tensor(arr: np.ndarray) -> torch.Tensor:
+    import torch
+
     return torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1).unsqueeze(0).float()
 
 
@@ -76,6 +80,8 @@ def fit_long_side(hw: tuple[int, int], long_side: int) -> tuple[int, int]:
 
 
 def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    import torch.nn.functional as F
+
     if tuple(image.shape[-2:]) == tuple(size):
         return image
     return F.interpolate(image, size=size, mode="bicubic", align_corners=False, antialias=True).clamp(0, 1)
@@ -149,6 +155,8 @@ def save_image(image: torch.Tensor, path: str | os.PathLike) -> None:
 
 def frame_to_tensor(frame: np.ndarray) -> torch.Tensor:
     """HxWx3 RGB frame (uint8, or float in [0, 1]) -> contiguous 1x3xHxW float32."""
+    import torch
+
     if frame.ndim != 3 or frame.shape[2] != 3:
         raise InputError(f"a frame must be HxWx3 RGB, got shape {frame.shape}")
     arr = frames.to_float(frame)

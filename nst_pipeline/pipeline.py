@@ -70,15 +70,19 @@ def stylize_frames(method: Method, frames: Iterable[np.ndarray], clip: ClipConfi
     """Stylize ``frames`` (already selected, in order) one after another; yield each
     8-bit result with its report. ``previous`` = (original, result) of the frame before
     ``first_index`` when continuing a clip; frame indices in ``cuts`` start a new shot."""
-    from .video.flow import FlowEstimator
-    from .video.warm import is_cut, later_steps, make_guide, start_from
-
-    flow = FlowEstimator() if needs_guide(method, clip) else None
+    flow = None  # optical flow (OpenCV) is set up on the first later frame: a still never needs it
     opening = first_start(clip)
     for index, frame in enumerate(frames, start=first_index):
         began = time.perf_counter()
         first = previous is None or index in cuts
         guide = None
+        if not first:
+            from .video.warm import is_cut, later_steps, make_guide, start_from
+
+            if flow is None and needs_guide(method, clip):
+                from .video.flow import FlowEstimator
+
+                flow = FlowEstimator()
         if not first and flow is not None:
             guide = make_guide(flow, previous[0], frame, previous[1])
             first = is_cut(guide)  # almost nothing to carry over: a cut nobody told us about

@@ -11,7 +11,8 @@ from PIL import Image
 from test_video_helpers import dominant_frequency, moving_frames, write_clip, write_clip_with_tone
 
 from nst_pipeline.errors import ConfigError, InputError, OutputError
-from nst_pipeline.sinks import FolderSink, RawStreamSink, VideoFileSink, check_sink, sink_kind
+from nst_pipeline.sinks import FolderSink, RawStreamSink, check_sink, sink_kind
+from nst_pipeline.sinks.video import VideoFileSink
 from nst_pipeline.sources.folder import ImageFolderSource
 from nst_pipeline.sources.stream import RawStreamSource, StreamOptions
 from nst_pipeline.sources.video import VideoFileSource

@@ -10,9 +10,9 @@ from ..images import check_output_path
 from .base import FrameSink
 from .folder import FolderSink
 from .stream import RawStreamSink
-from .video import VIDEO_SUFFIXES, VideoFileSink
+from .formats import VIDEO_SUFFIXES
 
-__all__ = ["FrameSink", "FolderSink", "RawStreamSink", "VideoFileSink", "open_sink", "sink_kind"]
+__all__ = ["FrameSink", "FolderSink", "RawStreamSink", "open_sink", "sink_kind"]
 
 
 def sink_kind(output: str) -> str:
@@ -53,5 +53,7 @@ def open_sink(output: str, *, fps: float | None, audio_from: Path | None = None,
     if kind == "stdout":
         return RawStreamSink()
     if kind == "video":
+        from .video import VideoFileSink  # PyAV (FFmpeg) only when a video file is written
+
         return VideoFileSink(Path(output), fps, audio_from, audio_start)
     return FolderSink(Path(output))

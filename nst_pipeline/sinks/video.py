@@ -18,13 +18,8 @@ import numpy as np
 from ..errors import OutputError
 from ..images import temp_beside
 from .base import FrameSink
+from .formats import ENCODERS, VIDEO_SUFFIXES  # noqa: F401  (VIDEO_SUFFIXES re-exported)
 
-#: output suffix -> encoders to try, best first
-ENCODERS = {
-    ".mp4": ("libx264", "mpeg4"), ".m4v": ("libx264", "mpeg4"), ".mov": ("libx264", "mpeg4"),
-    ".mkv": ("libx264", "mpeg4"), ".avi": ("mpeg4",), ".webm": ("libvpx-vp9", "libvpx"),
-}
-VIDEO_SUFFIXES = set(ENCODERS)
 DEFAULT_FPS = 25.0
 
 
