@@ -76,7 +76,7 @@ from .specs import BackboneSpec, FrameSourceSpec, LossTermSpec, MethodSpec, NoOp
 
 #: names that need torch, imported when a plugin first asks for them: a plugin module that
 #: only declares specs keeps `nst plugins list`, `--help` and completion light
-_NEEDS_TORCH = {"Backbone": ".backbones.base", "cache_dir": ".backbones.weights", "sha256_of": ".backbones.weights",
+_NEEDS_TORCH = {"Backbone": ".backbones.base", "cache_dir": ".cache", "sha256_of": ".cache",
                 "LossTerm": ".losses.base", "Targets": ".losses.base",
                 "open_image": ".decoding", "check_pixels": ".decoding"}  # Pillow, not torch: still lazy
 

@@ -8,7 +8,6 @@ no pickled code ever runs.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -20,27 +19,8 @@ from pathlib import Path
 
 import torch
 
+from ..cache import CACHE_ENV, cache_dir, sha256_of  # noqa: F401  (re-exported)
 from ..errors import WeightsError
-
-CACHE_ENV = "NST_CACHE_DIR"
-
-
-def cache_dir() -> Path:
-    """The user cache directory for weights (``$NST_CACHE_DIR`` overrides it)."""
-    override = os.environ.get(CACHE_ENV)
-    if override:
-        return Path(override).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("nst_pipeline")) / "weights"
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

