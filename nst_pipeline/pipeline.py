@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from contextlib import contextmanager
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -108,7 +109,7 @@ def run(source: FrameSource, sink: FrameSink, method: Method, clip: ClipConfig, 
     ``workdir`` when it holds finished frames; return how many frames were written."""
     total = clip.total(source.frame_count)
     progress = _Written(workdir)
-    try:
+    with finished_frames_said(progress):
         with sink:
             selected = iter(clip.select(source))
             previous = _replay(selected, sink, clip, workdir, total, progress, on_frame)
@@ -122,13 +123,21 @@ def run(source: FrameSource, sink: FrameSink, method: Method, clip: ClipConfig, 
                     on_frame(report)
             if progress.done == 0:
                 raise InputError(_nothing_selected(clip, source))
+    return progress.done
+
+
+@contextmanager
+def finished_frames_said(progress):
+    """Ctrl-C and user errors say how many frames were finished and where they are kept
+    (``progress`` has ``done`` and ``kept()``); shared by the in-process and the Ray runs."""
+    try:
+        yield
     except KeyboardInterrupt:
         raise Interrupted(f"interrupted after {progress.done} finished frames{progress.kept()}") from None
     except NSTError as exc:
         if progress.done and progress.kept():
             raise type(exc)(f"{exc} ({progress.done} frames were finished{progress.kept()})") from None
         raise
-    return progress.done
 
 
 class _Written:

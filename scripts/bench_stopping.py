@@ -29,15 +29,17 @@ import argparse
 import itertools
 import json
 import re
-import resource
 import shlex
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from bench_image import run_process  # noqa: E402  (one way to time a whole process)
+
 BIN = Path(sys.executable).parent
 DATA = ROOT.parent / "shared" / "data"
 CURVE_STEPS = (1, 2, 3, 5, 7, 10, 15, 20, 25, 30, 40, 50, 60, 80, 100, 120, 150)
@@ -47,15 +49,8 @@ def timed(cmd: list[str], record: Path) -> dict:
     """Run a command once (or read back its record): wall and CPU seconds of the whole process."""
     if record.exists():
         return json.loads(record.read_text())
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-2000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    result = {"cmd": cmd, "wall": wall, "cpu": cpu, "stdout": proc.stdout[-4000:]}
+    measured = run_process(cmd)
+    result = {"cmd": cmd, "wall": measured["wall"], "cpu": measured["cpu"], "stdout": measured["stdout"][-4000:]}
     record.write_text(json.dumps(result))
     return result
 

@@ -14,8 +14,8 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import ConfigError, InputError, Interrupted, NSTError
-from ..pipeline import FrameReport
+from ..errors import ConfigError, InputError, NSTError
+from ..pipeline import FrameReport, finished_frames_said
 from .crossfade import Stitched, Stitcher
 from .segments import OVERLAP, SEGMENT_FRAMES, CutDetector, Segment, Segmenter, check_chunking
 from .store import SegmentStore
@@ -59,7 +59,7 @@ def run_scaled(source, sink, config, clip, scale: ScaleOptions, *, workdir=None,
     scale.check()
     total = clip.total(source.frame_count)
     job = _Job(sink, clip, workdir, total, scale.overlap, on_frame)
-    try:
+    with finished_frames_said(job):
         with sink, cluster(scale.workers, scale.ray_address) as info:
             job.replay()
             pool = start_workers(info, config, clip, registry_factory)
@@ -87,12 +87,6 @@ def run_scaled(source, sink, config, clip, scale: ScaleOptions, *, workdir=None,
             job.write_ready()
             if job.done == 0:
                 raise InputError("the input has no frames to stylize")
-    except KeyboardInterrupt:
-        raise Interrupted(f"interrupted after {job.done} finished frames{job.kept()}") from None
-    except NSTError as exc:
-        if job.done and job.kept():
-            raise type(exc)(f"{exc} ({job.done} frames were finished{job.kept()})") from None
-        raise
     return job.done
 
 
