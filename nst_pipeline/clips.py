@@ -43,10 +43,11 @@ class Outcome:
     result: np.ndarray | None = None
 
 
-def build_method(config: StyleConfig, registry: Registry, video: bool) -> Method:
+def build_method(config: StyleConfig, registry: Registry, video: bool,
+                 frame_hw: tuple[int, int] | None = None) -> Method:
     spec = registry.method(config.method)
     options = build_options(spec.options, split_pairs(config.method_options, "--method-option"), f"method {spec.name!r}")
-    return spec.factory(MethodContext(config, options, registry, video))
+    return spec.factory(MethodContext(config, options, registry, video, frame_hw))
 
 
 def input_size(source) -> tuple[int, int] | None:
@@ -85,7 +86,7 @@ def stylize_still(content: str | Path, output: str | Path | None, config: StyleC
         frame = next(iter(source))
         hw = frame.shape[:2]
         config = resolve_size(config, (hw[1], hw[0]), still=True, exact=False)
-        method = build_method(config, registry, video=False)
+        method = build_method(config, registry, video=False, frame_hw=tuple(hw))
         if on_plan is not None:
             on_plan(make_plan(method, config, clip, (hw[1], hw[0]), 1))
         sink = ImageFileSink(out) if out is not None else MemorySink()
@@ -117,7 +118,7 @@ def stylize_clip(input: str, output: str, config: StyleConfig, clip: ClipConfig,
     with source:
         size = input_size(source)
         config = resolve_size(config, size, still=False, exact=kind == "stdout")
-        method = build_method(config, registry, video=True)
+        method = build_method(config, registry, video=True, frame_hw=(size[1], size[0]) if size else None)
         total = clip.total(source.frame_count)
         if on_plan is not None:
             on_plan(make_plan(method, config, clip, size, total))

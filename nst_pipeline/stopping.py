@@ -24,6 +24,8 @@ CONVERGED, CAP, BUDGET = "converged", "cap", "budget"
 STOP_REASONS = (CONVERGED, CAP, BUDGET)
 #: steps over which the relative improvement is measured (chosen in scripts/bench_stopping.py)
 WINDOW = 5
+#: a coarser level's tol is the output level's x (output pixels / its pixels) ** this
+COARSE_TOL_EXPONENT = 1.0
 
 
 class Stopper:
@@ -88,7 +90,7 @@ class Budget:
         self.seconds, self.window, self.clock = seconds, window, clock
         self.work = [float(w) for w in work]
         pixels = list(pixels) if pixels is not None else [1.0] * len(self.work)
-        self.tols = [tol * pixels[-1] / p for p in pixels]
+        self.tols = [tol * (pixels[-1] / p) ** COARSE_TOL_EXPONENT for p in pixels]
         self.start = clock()
 
     @classmethod

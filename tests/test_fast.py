@@ -88,18 +88,28 @@ def test_temporal_alpha_and_blend():
     np.testing.assert_allclose(out[..., 0], [[0.5, 0.25, 0.0]])
 
 
-def test_free_spatial_dims_rewrites_in_place():
-    def dims(*entries):
-        return b"".join(b"\x0a" + bytes([len(e)]) + e for e in entries)
+def _dims(*entries):
+    return b"".join(b"\x0a" + bytes([len(e)]) + e for e in entries)
 
-    fixed = dims(b"\x08\x01", b"\x08\x80\x03", b"\x08\x80\x03", b"\x08\x03")   # 1x384x384x3
-    raw = b"head" + fixed + b"middle" + fixed + b"tail"
-    out = models.free_spatial_dims(raw, 384)
-    assert len(out) == len(raw)
-    free = dims(b"\x08\x01", b"\x12\x01h", b"\x12\x01w", b"\x08\x03")
-    assert out == b"head" + free + b"middle" + free + b"tail"
+
+FROZEN_384 = _dims(b"\x08\x01", b"\x08\x80\x03", b"\x08\x80\x03", b"\x08\x03")   # 1x384x384x3
+
+
+def test_set_spatial_dims_frees_the_shape_in_place():
+    raw = b"head" + FROZEN_384 + b"middle" + FROZEN_384 + b"tail"
+    free = _dims(b"\x08\x01", b"\x12\x01h", b"\x12\x01w", b"\x08\x03")
+    for hw in (None, (96, 512), (300, 20000)):  # no size, or one a 3-byte dim_value cannot hold
+        out = models.set_spatial_dims(raw, 384, hw)
+        assert len(out) == len(raw)
+        assert out == b"head" + free + b"middle" + free + b"tail"
     with pytest.raises(WeightsError, match="1x256x256x3"):
-        models.free_spatial_dims(raw, 256)
+        models.set_spatial_dims(raw, 256)
+
+
+def test_set_spatial_dims_plans_for_a_known_size():
+    out = models.set_spatial_dims(b"x" + FROZEN_384 + b"y", 384, (300, 512))
+    # 300 = 0b10_0101100 -> varint ac 02; 512 -> 80 04
+    assert out == b"x" + _dims(b"\x08\x01", b"\x08\xac\x02", b"\x08\x80\x04", b"\x08\x03") + b"y"
 
 
 def _one_line(exc: pytest.ExceptionInfo) -> str:
@@ -181,6 +191,12 @@ def files():
     return _cached_models()
 
 
+@pytest.fixture(autouse=True)
+def _compiled_sessions_in_tmp(tmp_path, monkeypatch):
+    # tests never write into the user's cache (the compiled-session cache: test_fast_sessions.py)
+    monkeypatch.setattr(eng, "compiled_dir", lambda: tmp_path / "compiled")
+
+
 def _method(files, **config):
     from nst_pipeline.builtins.fast import FastOptions
     from nst_pipeline.fast.method import FastMethod
@@ -228,7 +244,7 @@ def test_dynamic_size_session_accepts_any_size(files):
     engine = eng.Engine(files, device="cpu", threads=1)
     embedding = engine.embed(np.full((50, 70, 3), 128, np.uint8), side=128)
     assert embedding.shape == (100,)
-    for hw in [(33, 47), (64, 64), (17, 90)]:
+    for hw in [(33, 47), (64, 64), (17, 90), (130, 149)]:  # the last gets a session planned for 132x152
         assert engine.paint(np.full((*hw, 3), 0.5, np.float32), embedding).shape == (*hw, 3)
 
 

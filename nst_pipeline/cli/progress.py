@@ -92,7 +92,8 @@ class Reporter:
         if self.mode == "bar":
             from rich.live import Live
 
-            self._live = Live(_LiveView(self), console=self.console, refresh_per_second=4, transient=True)
+            rich_console = getattr(self.console, "rich", self.console)  # common.StderrConsole or rich's own
+            self._live = Live(_LiveView(self), console=rich_console, refresh_per_second=4, transient=True)
             self._live.__enter__()
         return self
 

@@ -16,7 +16,8 @@ from PIL import Image, ImageOps
 
 from ..decoding import open_image, unreadable
 from ..errors import ConfigError, InputError, NSTError
-from .models import ModelFiles, free_spatial_dims
+from .models import ModelFiles, set_spatial_dims
+from .sessions import Pending, SessionMaker, compiled_dir
 
 #: the networks' frozen input sides in the ONNX files (freed on load)
 PREDICT_SIDE, TRANSFORM_SIDE = 256, 384
@@ -135,9 +136,16 @@ def providers_for(device: str, available: list[str]) -> list:
 
 
 class Engine:
-    """Both networks, loaded once; ``embed`` a painting, ``paint`` a photo with an embedding."""
+    """Both networks, loaded once; ``embed`` a painting, ``paint`` a photo with an embedding.
 
-    def __init__(self, files: ModelFiles, device: str = "auto", threads: int | None = None) -> None:
+    Sessions are made per input shape, on first use (see :mod:`.sessions`): a session planned
+    for one shape starts faster than a free-shape one, and a run uses one style side and (per
+    clip) one frame size. ``compiled=False`` leaves the on-disk session cache alone.
+    """
+
+    def __init__(self, files: ModelFiles, device: str = "auto", threads: int | None = None,
+                 style_side: int = PREDICT_SIDE, frame_hw: tuple[int, int] | None = None,
+                 compiled: bool = True) -> None:
         import onnxruntime as ort
 
         providers = providers_for(device, ort.get_available_providers())
@@ -148,24 +156,38 @@ class Engine:
         options.log_severity_level = 3
         options.intra_op_num_threads = threads or thread_count()
         options.inter_op_num_threads = 1  # one chain of convolutions: nothing to run side by side
-        self.predict = self._session(ort, files.predict, PREDICT_SIDE, options, providers)
-        self.transform = self._session(ort, files.transform, TRANSFORM_SIDE, options, providers)
-        self.provider = self.transform.get_providers()[0]
+        self._make = SessionMaker(ort, options, providers, compiled_dir() if compiled else None)
+        self._raw = {PREDICT_SIDE: Path(files.predict).read_bytes(), TRANSFORM_SIDE: Path(files.transform).read_bytes()}
+        self._sessions: dict[tuple, Pending] = {}
+        # the session embed will use first; it also tells which provider onnxruntime took
+        self.provider = self._session(PREDICT_SIDE, (style_side, style_side)).get_providers()[0]
         if device not in ("auto", "cpu") and self.provider != CUDA:
             raise ConfigError(f"--device {device}: onnxruntime could not start CUDA (it fell back to "
                               f"{self.provider}); check the CUDA install or use --device cpu")
-        self._predict_in = self.predict.get_inputs()[0].name
-        self._content_in, self._style_in = (i.name for i in self.transform.get_inputs())
+        if frame_hw is not None:
+            # made while this thread embeds the painting; not beside the session above, as two
+            # sessions planned at once took longer together than one after the other (2 cores)
+            self.prepare(frame_hw)
 
-    @staticmethod
-    def _session(ort, path: Path, side: int, options, providers):
-        raw = free_spatial_dims(Path(path).read_bytes(), side)
-        return ort.InferenceSession(raw, options, providers=providers)
+    def prepare(self, hw: tuple[int, int]) -> None:
+        """Start making the transfer session for ``paint`` of (height, width) ``hw`` frames."""
+        self._start(TRANSFORM_SIDE, tuple(-(-n // MULTIPLE) * MULTIPLE for n in hw))
+
+    def _start(self, side: int, hw: tuple[int, int]) -> Pending:
+        key = (side, tuple(hw))
+        if key not in self._sessions:
+            self._sessions[key] = Pending(self._make, set_spatial_dims(self._raw[side], side, key[1]))
+        return self._sessions[key]
+
+    def _session(self, side: int, hw: tuple[int, int]):
+        """The network whose frozen input side is ``side``, planned for ``hw`` inputs."""
+        return self._start(side, hw).result()
 
     def embed(self, image: np.ndarray, side: int = PREDICT_SIDE) -> np.ndarray:
         """The 100-number style embedding of ``image`` (HxWx3, uint8 or float) at ``side`` px."""
         x = np.ascontiguousarray(style_input(image, side), dtype=np.float32)
-        return self.predict.run(None, {self._predict_in: x})[0].reshape(-1)
+        session = self._session(PREDICT_SIDE, (side, side))
+        return session.run(None, {session.get_inputs()[0].name: x})[0].reshape(-1)
 
     def paint(self, content: np.ndarray, embedding: np.ndarray) -> np.ndarray:
         """``content`` (HxWx3 float32 in [0, 1], at the output size) painted with ``embedding``."""
@@ -175,5 +197,8 @@ class Engine:
                              f"needs at least {MIN_SIDE} px); use a larger --size")
         x = np.ascontiguousarray(pad_to_multiple(as_float(content))[None])
         e = np.ascontiguousarray(embedding, dtype=np.float32).reshape(1, 1, 1, -1)
-        out = self.transform.run(None, {self._content_in: x, self._style_in: e})[0][0]
+        session = self._session(TRANSFORM_SIDE, x.shape[1:3])
+        content_in, style_in = (i.name for i in session.get_inputs())
+        out = session.run(None, {content_in: x, style_in: e})[0][0]
         return np.clip(out[:h, :w], 0.0, 1.0)
+

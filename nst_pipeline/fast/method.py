@@ -27,7 +27,9 @@ class FastMethod(Method):
         weight = config.temporal_weight
         self.temporal_weight = DEFAULT_TEMPORAL_WEIGHT if weight is None else weight
         self.wants_guide = bool(ctx.video) and self.temporal_weight > 0
-        self.engine = eng.Engine(resolve(config.weights), device=config.device)
+        frame_hw = self.output_size(ctx.frame_hw) if ctx.frame_hw else None
+        self.engine = eng.Engine(resolve(config.weights), device=config.device, style_side=self.style_size,
+                                 frame_hw=frame_hw)
         # the paintings' embedding is the same for every frame: computed once per run
         paintings = [eng.load_rgb(path) for path in config.styles]
         self.style = blend_embeddings([self.engine.embed(p, self.style_size) for p in paintings], config.style_blend)

@@ -123,24 +123,32 @@ def _varint(value: int) -> bytes:
             return bytes(out)
 
 
-def free_spatial_dims(raw: bytes, side: int) -> bytes:
+def set_spatial_dims(raw: bytes, side: int, hw: tuple[int, int] | None = None) -> bytes:
     """The model with its fixed 1 x side x side x 3 input (and output) made 1 x h x w x 3.
 
     Both graphs are fully convolutional (scale-based resizes, channel-only reshapes), but the
     export froze the spatial size. In the protobuf a dimension ``dim_value: side`` (tag 0x08 +
-    varint) is swapped for ``dim_param: "h"``/``"w"`` (tag 0x12, length 1, one letter): for any side
-    from 128 to 16383 both take three bytes, so no enclosing length changes and the
-    result is the same bytes on every machine. No onnx import: this runs on every start.
+    varint) is swapped in place, so no enclosing length changes and the result is the same bytes
+    on every machine (no onnx import: this runs on every start):
+
+    - for a known ``hw`` with both sides from 128 to 16383, by ``dim_value: h``/``w`` (three
+      bytes, as ``side``'s): onnxruntime then plans for that one shape, and a session starts in
+      about 0.6x the time of a free-shape one (measured, docs/benchmarks.md);
+    - otherwise (``hw`` None or a side outside that range) by ``dim_param: "h"``/``"w"`` (tag
+      0x12, length 1, one letter, also three bytes): any size runs.
     """
     def dim(body: bytes) -> bytes:
         return b"\x0a" + bytes([len(body)]) + body
 
     fixed = dim(b"\x08" + _varint(side))
-    free_h, free_w = dim(b"\x12\x01h"), dim(b"\x12\x01w")
-    if len(fixed) != len(free_h):
-        raise ValueError(f"cannot free a dimension of {side} in place")
+    if hw is not None and all(len(_varint(n)) == 2 for n in hw):
+        new_h, new_w = (dim(b"\x08" + _varint(n)) for n in hw)
+    else:
+        new_h, new_w = dim(b"\x12\x01h"), dim(b"\x12\x01w")
+    if not len(fixed) == len(new_h) == len(new_w):
+        raise ValueError(f"cannot rewrite a dimension of {side} in place")
     old = dim(b"\x08\x01") + fixed + fixed + dim(b"\x08\x03")
-    new = dim(b"\x08\x01") + free_h + free_w + dim(b"\x08\x03")
+    new = dim(b"\x08\x01") + new_h + new_w + dim(b"\x08\x03")
     if raw.count(old) not in (1, 2):  # the input, and the output when it is an image too
         raise WeightsError(f"the fast-method model does not have the expected 1x{side}x{side}x3 layout")
     return raw.replace(old, new)

@@ -46,6 +46,8 @@ class MethodContext:
     options: Any                  # the method's PluginOptions
     registry: Any                 # nst_pipeline.registry.Registry
     video: bool = False           # True when frames follow each other (video-only loss terms apply)
+    frame_hw: tuple[int, int] | None = None  # the input frames' (height, width) when known before
+    #                                          the run: a method may prepare for it (plan sessions)
 
 
 class Method:
