@@ -49,6 +49,37 @@ class StderrConsole:
 
 console = StderrConsole()
 
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+#: --style when none is given (the painting of the demo and of most Gatys papers' figures)
+DEFAULT_STYLE = SAMPLES / "style" / "starry_night.jpg"
+#: image suffixes kept for a default output name (others become .png)
+KEPT_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+
+
+def styles_or_default(options: dict, quiet: bool) -> None:
+    """No --style: the bundled Starry Night, said on stderr (a run never picks a style silently)."""
+    if not options.get("styles"):
+        options["styles"] = [DEFAULT_STYLE]
+        if not quiet:
+            console.print(f"note: no --style given, using the bundled {DEFAULT_STYLE.name}")
+
+
+def default_output(input: str | Path, video: bool) -> Path:
+    """No -o: ``<input name>-stylized`` in the current folder (a file of the input's kind; the
+    input itself is never the target, as its name differs)."""
+    from ..errors import OutputError
+
+    if str(input) == "-":
+        raise OutputError("frames from stdin need -o (a video file, a folder, or '-' for stdout)")
+    path = Path(input)
+    pictures = path.is_dir() or any(ch in str(input) for ch in "*?[")  # a folder or glob of pictures
+    stem = (path.parent.name if pictures and not path.is_dir() else path.stem) or "frames"
+    if video:
+        suffix = "" if pictures else ".mp4"  # pictures in: a folder of numbered PNGs out
+    else:
+        suffix = path.suffix.lower() if path.suffix.lower() in KEPT_SUFFIXES else ".png"
+    return Path(f"{stem}-stylized{suffix}")
+
 LogJson = Annotated[Optional[Path], typer.Option("--log-json", help="Write per-step losses (JSON lines) to this file.", metavar="PATH")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no closing message (errors still print).")]
 ProgressMode = Annotated[Literal["auto", "bar", "plain", "none"], typer.Option(

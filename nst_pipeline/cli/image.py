@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -14,7 +14,7 @@ from .options import schema_options
 @schema_options("image")
 def image_command(
     content: Annotated[Path, typer.Argument(help="Content image.", metavar="CONTENT", show_default=False)],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the result (.png, .jpg, ...).", metavar="PATH")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Where to write the result (.png, .jpg, ...; default: CONTENT-stylized in the current folder).", metavar="PATH", show_default=False)] = None,
     save_every: Annotated[int, typer.Option("--save-every", help="Also write OUT-L<level>-stepNNNN.png every N steps (0: off).", metavar="INT")] = 0,
     log_json: c.LogJson = None,
     progress: c.ProgressMode = "auto",
@@ -22,9 +22,11 @@ def image_command(
     *,
     options: dict,
 ) -> None:
-    """Stylize CONTENT with one or more --style images and write the result to -o."""
+    """Stylize CONTENT with one or more --style images and write the result to -o (CONTENT-stylized.png by default)."""
     # before the heavy imports (torch): a mistyped path is reported in a fraction of a second
     c.fail_if_missing(content, "content image")
+    c.styles_or_default(options, quiet)
+    output = output if output is not None else c.default_output(content, video=False)
     for style in options.get("styles") or ():
         c.fail_if_missing(Path(style), "style image")
     from ..clips import stylize_still

@@ -35,6 +35,8 @@ PANELS = {
 }
 
 
+#: fields the schema requires but the commands default: (shown default)
+CLI_DEFAULTS = {"styles": "the bundled starry_night.jpg"}
 #: fields whose values are registry names: the shell completes them
 COMPLETE = {"backbone": complete_backbone, "losses": complete_loss, "method": complete_method}
 
@@ -70,14 +72,14 @@ def _parameter(command: str, field: str, spelling: str) -> inspect.Parameter:
     help_text = HELP.get((command, field), info.description)
     # `is None`/`== ()`, not `in (None, (), False)`: 0 and 0.0 equal False, and their defaults must show too
     shown = not info.is_required() and info.default is not None and info.default != ()
-    default_text = info.default if shown else False
+    default_text = CLI_DEFAULTS.get(field, info.default if shown else False)
     panel = PANELS.get(field, "Optimization" if field in ("optimizer", "lr", "lr_decay_every", "lr_decay") else "Model and losses")
     if info.annotation is bool:
         option = typer.Option(*_flags(field, spelling), help=help_text, rich_help_panel=panel)
         return inspect.Parameter(spelling, inspect.Parameter.KEYWORD_ONLY, default=False,
                                  annotation=Annotated[bool, option])
     cli_type, metavar = _cli_type(info.annotation)
-    required = info.is_required()
+    required = info.is_required() and field not in CLI_DEFAULTS
     option = typer.Option(*_flags(field, spelling), help=help_text, metavar=metavar, rich_help_panel=panel,
                           show_default=str(default_text) if default_text is not False else False,
                           autocompletion=COMPLETE.get(field))

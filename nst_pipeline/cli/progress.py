@@ -157,7 +157,7 @@ class Reporter:
         return text
 
     def frame_line(self, fr) -> str:
-        what = "resumed" if fr.resumed else f"done in {fr.seconds:.3g} s" + (f", {fr.steps} steps" if fr.steps else "")
+        what = "resumed" if fr.resumed else f"done in {fr.seconds:.3g} s" + (f", {fr.steps} step{'s' if fr.steps != 1 else ''}" if fr.steps else "")
         trusted = f", flow trusted on {fr.trusted:.0%}" if fr.trusted is not None else ""
         steps = f"  {self.step_text()}" if self.tally.done_steps else ""  # a one-pass method takes no steps
         return f"{self.frame_text(fr.index)} {what}{trusted}{steps}  ETA {clock_text(self.eta())}"

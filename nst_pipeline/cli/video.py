@@ -14,7 +14,7 @@ from .options import schema_options
 @schema_options("video")
 def video_command(
     input: Annotated[str, typer.Argument(help="Video file, image folder or glob, or '-' for raw RGB24 on stdin.", metavar="INPUT", show_default=False)],
-    output: Annotated[str, typer.Option("--output", "-o", help="Video file (.mp4, .mkv, ...), a folder for numbered PNGs, or '-' for raw RGB24 on stdout.", metavar="PATH")],
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Video file (.mp4, .mkv, ...), a folder for numbered PNGs, or '-' for raw RGB24 on stdout (default: INPUT-stylized.mp4 in the current folder).", metavar="PATH", show_default=False)] = None,
     frame_size: Annotated[Optional[str], typer.Option("--frame-size", help="WIDTHxHEIGHT of raw frames on stdin.", metavar="WxH")] = None,
     fps: Annotated[Optional[float], typer.Option("--fps", help="Frame rate of the input (stdin, folders; overrides a video's).", metavar="FLOAT")] = None,
     work_dir: Annotated[Optional[Path], typer.Option("--work-dir", help="Folder for finished frames and the manifest (default: OUTPUT.nst-work).", metavar="PATH")] = None,
@@ -28,6 +28,8 @@ def video_command(
     options: dict,
 ) -> None:
     """Stylize the frames of INPUT with --style images; later frames follow the first through optical flow."""
+    c.styles_or_default(options, quiet)
+    output = output if output is not None else str(c.default_output(input, video=True))
     for style in options.get("styles") or ():  # before the heavy imports: a mistyped path fails fast
         c.fail_if_missing(Path(style), "style image")
     from ..clips import stylize_clip
