@@ -1,10 +1,11 @@
 """onnxruntime sessions for the two networks: planned for one input shape, made on a thread of
 their own, and kept optimized on disk so that the next run skips the graph optimization.
 
-Measured on the 2-core CPU VM (docs/benchmarks.md, ## Fast method): creating the transfer
-session for 384x512 inputs costs about 0.25 s from the free-shape ONNX file, 0.18 s planned for
-that shape, and 0.08 s (both networks) from the optimized ORT-format files this module saves.
-Start-up is most of a one-image ``--method fast`` run, so this is worth its ~0.7 MB per shape.
+Measured on the idle 2-core CPU VM (docs/benchmarks.md, ## Fast method): the transfer session
+for 384x512 inputs starts in 0.18 s from the free-shape ONNX file, 0.11 s planned for that
+shape, 0.04 s from the optimized ORT-format file this module saves (the style network: 0.09,
+0.07, 0.03 s). Start-up is most of a one-picture ``--method fast`` run, so this is worth the
+disk: about 0.7 MB per frame shape, 2.7 MB for the style network.
 """
 
 from __future__ import annotations
