@@ -54,7 +54,7 @@ class StyleConfig(_Schema):
     lr: float | None = Field(None, gt=0, description="Learning rate (default depends on the optimizer).")
     lr_decay_every: int = Field(0, ge=0, description="Multiply the learning rate by --lr-decay every N steps (0: off).")
     lr_decay: float = Field(0.5, gt=0, le=1, description="Step-decay factor.")
-    tol: float = Field(0.0, ge=0, description="Stop a level (or frame) when the loss improves by less than this, relatively, over a window of steps (0: run every step).")
+    tol: float = Field(0.01, ge=0, description="Stop a level (or frame) when the loss improves by less than this, relatively, over the last 5 steps (0: every step up to the cap).")
     time_budget: float | None = Field(None, gt=0, description="Seconds per picture (per frame for a clip); the best image reached is kept.")
     content_weight: float | None = Field(None, ge=0, description="Weight of the content term (default 1).")
     style_weight: float | None = Field(None, ge=0, description="Weight of the style term (default 10).")

@@ -91,6 +91,7 @@ def image_run(work: Path, name: str, content: Path, style: Path, size: int, extr
     r["levels"] = [{"size": next(x["size"] for x in rows if x["level"] == lv),
                     "losses": [x["loss"] for x in rows if x["level"] == lv and "loss" in x],
                     "terms": [x["terms"] for x in rows if x["level"] == lv and "loss" in x],
+                    "seconds": [x["seconds"] for x in rows if x["level"] == lv and "loss" in x],
                     "stop": next((x.get("stop") for x in rows if x["level"] == lv and x.get("stop")), None)}
                    for lv in levels]
     r["out"] = out
@@ -100,6 +101,12 @@ def image_run(work: Path, name: str, content: Path, style: Path, size: int, extr
 def work_of(levels: list[dict], steps: list[int]) -> float:
     """Work = steps x pixels, summed over levels (per-step cost is about proportional to pixels)."""
     return sum(n * lv["size"][0] * lv["size"][1] for n, lv in zip(steps, levels))
+
+
+def seconds_at(levels: list[dict], step: int) -> float:
+    """Seconds into the optimization when the finest level has taken ``step`` steps."""
+    earlier = sum(lv["seconds"][-1] for lv in levels[:-1] if lv["seconds"])
+    return round(earlier + levels[-1]["seconds"][min(step, len(levels[-1]["seconds"])) - 1], 2)
 
 
 def replay(levels: list[dict], window: int, tol: float) -> list[int]:
@@ -128,7 +135,8 @@ def image_pair(args, judge: Judge, c: str, s: str) -> dict:
     total = work_of(base["levels"], full)
     final = judge(base["out"], content, style)
     res = {"pair": name, "base": {"wall": base["wall"], "cpu": base["cpu"], "steps": full, **final}}
-    res["curve"] = [{"step": k, "work": work_of(base["levels"], full[:-1] + [k]) / total, **after(base, final, k)}
+    res["curve"] = [{"step": k, "work": work_of(base["levels"], full[:-1] + [k]) / total,
+                     "t": seconds_at(base["levels"], k), **after(base, final, k)}
                     for k in CURVE_STEPS if k <= full[-1]]
     res["replay"] = []
     for window, tol in itertools.product(args.windows, args.tols):
@@ -177,12 +185,13 @@ def video(args) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--work", type=Path, required=True, help="outputs and run records (kept: reruns reuse them)")
-    ap.add_argument("--pairs", nargs="+", default=["hoovertowernight:the_scream", "tubingen:starry_night"])
+    ap.add_argument("--pairs", nargs="+", default=["hoovertowernight:the_scream", "tubingen:starry_night",
+                                                   "brad_pitt:picasso_selfport1907"])
     ap.add_argument("--size", type=int, default=320)
     ap.add_argument("--cap", type=int, default=150)
     ap.add_argument("--windows", type=int, nargs="+", default=[3, 5, 10])
     ap.add_argument("--tols", type=float, nargs="+", default=[3e-2, 1e-2, 3e-3, 1e-3])
-    ap.add_argument("--pastiche-steps", type=int, default=50)
+    ap.add_argument("--pastiche-steps", type=int, default=150)
     ap.add_argument("--no-defaults", action="store_true", help="only the full-budget runs and the replay")
     ap.add_argument("--defaults-extra", type=shlex.split, default=[],
                     help="options for the 'defaults' runs, one string (e.g. '--tol 0.01' to try a default before it is one)")

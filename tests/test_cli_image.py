@@ -131,7 +131,8 @@ def test_unavailable_torchvision_weights_say_what_to_do(pair, tmp_path, monkeypa
 
 def test_usage_errors_exit_2_without_traceback(pair, tmp_path):
     content, _ = pair
-    proc = subprocess.run([sys.executable, "-m", "nst_pipeline", "image", str(content), "-o", str(tmp_path / "o.png")],
-                          capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "nst_pipeline", "image", str(content), "-o", str(tmp_path / "o.png"),
+                           "--steps", "many"], capture_output=True, text=True)
     assert proc.returncode == 2
-    assert "--style" in proc.stderr and "Traceback" not in proc.stderr
+    assert "--steps" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "o.png").exists()

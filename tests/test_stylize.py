@@ -8,13 +8,14 @@ import torch
 from nst_pipeline.config import make_config
 from nst_pipeline.errors import InputError
 from nst_pipeline.job import build_job
-from nst_pipeline.stylize import Stylizer, noise_start, pyramid_sizes
+from nst_pipeline.stylize import Stylizer, noise_start, pyramid_sizes, upsampled
 
 
-def test_pyramid_halves_the_long_side_while_it_stays_at_least_160_px():
-    assert pyramid_sizes((384, 512), None) == [(192, 256), (384, 512)]      # 128 px would be under 160
-    assert pyramid_sizes((120, 160), None) == [(120, 160)]                  # 80 px would be too small
-    assert pyramid_sizes((240, 320), None) == [(120, 160), (240, 320)]
+def test_pyramid_halves_the_long_side_while_it_stays_at_least_80_px():
+    assert pyramid_sizes((384, 512), None) == [(96, 128), (192, 256), (384, 512)]
+    assert pyramid_sizes((120, 160), None) == [(60, 80), (120, 160)]        # 40 px would be too small
+    assert pyramid_sizes((90, 120), None) == [(90, 120)]                    # 60 px would be under 80
+    assert pyramid_sizes((240, 320), None) == [(60, 80), (120, 160), (240, 320)]
     assert pyramid_sizes((1536, 2048), None)[0] == (384, 512)                # at most 3 levels
     assert pyramid_sizes((48, 64), 2) == [(24, 32), (48, 64)]               # --levels wins
 
@@ -66,3 +67,18 @@ def test_too_small_for_the_layers_is_a_clear_error(registry, make_image):
     s = stylizer(registry, make_image("s.png"))
     with pytest.raises(InputError, match="image is too small"):
         s.stylize(torch.rand(1, 3, 2, 32), steps=1)
+
+
+def test_upsampled_fills_the_finer_band_with_the_content_detail():
+    torch.manual_seed(0)
+    content = torch.rand(1, 3, 32, 48)
+    coarse = torch.nn.functional.interpolate(content, size=(16, 24), mode="bicubic", antialias=True).clamp(0, 1)
+    # a coarse result that *is* the content's coarse version comes back as the content itself
+    torch.testing.assert_close(upsampled(coarse, content, (32, 48), detail=True), content, atol=1e-5, rtol=0)
+    plain = upsampled(coarse, content, (32, 48), detail=False)
+    assert (plain - content).abs().mean() > 0.05  # a plain upsampling loses that band
+    # what the coarse level changed is kept: a brighter coarse result stays brighter by as much
+    brighter = upsampled((coarse + 0.1).clamp(0, 1), content, (32, 48), detail=True)
+    inside = (content > 0.15) & (content < 0.85)
+    assert abs(float((brighter - content)[inside].mean()) - 0.1) < 0.02
+    assert upsampled(coarse, content, (16, 24), detail=True) is coarse  # same size: untouched
