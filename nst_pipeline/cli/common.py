@@ -135,10 +135,6 @@ class StepLog:
             self.file.close()
 
 
-def format_terms(terms: dict[str, float]) -> str:
-    return " ".join(f"{k}={v:.3g}" for k, v in terms.items())
-
-
 def fail_if_missing(path: Path, what: str) -> None:
     if not path.exists():
         from ..errors import InputError
