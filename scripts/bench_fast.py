@@ -25,16 +25,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from bench_image import run_process  # noqa: E402  (one way to time a whole process)
 BIN = Path(sys.executable).parent
 DATA = ROOT.parent / "shared" / "data"
 CONTENT = DATA / "images" / "content" / "tubingen.jpg"
@@ -48,14 +49,8 @@ DEVICE = ["--device", "cpu"]
 
 def timed(cmd: list[str]) -> tuple[float, float]:
     """(wall, cpu) seconds of one whole process; raises with its stderr when it fails."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    began = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.perf_counter() - began
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(f"failed ({done.returncode}): {' '.join(map(str, cmd))}\n{done.stderr[-2000:]}")
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    measured = run_process([str(c) for c in cmd])
+    return measured["wall"], measured["cpu"]
 
 
 def ours_image(size: int, out: Path) -> list[str]:
