@@ -30,7 +30,7 @@ def _registry(registry):
 def stylize_tensor(content, styles: Styles, *, on_step: Callable | None = None, registry=None, **options):
     """Stylize a 1x3xHxW RGB tensor in [0, 1]; returns the stylized 1x3xHxW tensor (on the CPU)."""
     from . import images
-    from .clips import build_method, resolve_size
+    from .methods.build import build_method, resolve_size
     from .methods.base import FrameTask
     from .pipeline import first_start
 
@@ -49,7 +49,7 @@ def stylize_image(content: PathLike, styles: Styles, output: PathLike | None = N
     Options are ``nst image``'s, by their long names (``size``, ``steps``, ``levels``,
     ``style_weight``, ``original_colors``, ``method``, ...). Writes ``output`` atomically
     when given. Returns the result as a 1x3xHxW tensor in [0, 1] (the written pixels).
-    ``on_plan`` hears the run's :class:`~nst_pipeline.clips.Plan` (level sizes, step caps) first.
+    ``on_plan`` hears the run's :class:`~nst_pipeline.methods.build.Plan` (level sizes, step caps) first.
     """
     from . import images
     from .clips import stylize_still

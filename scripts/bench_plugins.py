@@ -17,7 +17,7 @@ import torch
 
 from nst_pipeline import images
 from nst_pipeline.config import make_config
-from nst_pipeline.job import build_job
+from nst_pipeline.gatys.job import build_job
 from nst_pipeline.losses.base import Targets
 from nst_pipeline.registry import Registry
 

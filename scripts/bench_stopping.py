@@ -8,7 +8,7 @@ What it does, in one run (outputs cached in ``--work``: a finished run is not re
    mean relative Gram distance; checked on PNG snapshots to 1%), so the terms logged at step k+1
    (evaluated at the image after step k) give the distance-vs-work curve of the finest level;
    finished images are judged from their PNG;
-2. the stopping rule (``nst_pipeline.stopping.Stopper``) replayed on those logged losses for
+2. the stopping rule (``nst_pipeline.gatys.stopping.Stopper``) replayed on those logged losses for
    each ``--windows`` x ``--tols``: where each level would stop, the work that saves
    (steps x pixels, summed over levels) and the judged distances at the finest level's stop.
    Replay approximates: a coarse level stopped early hands the fine level another start;
@@ -59,7 +59,7 @@ class Judge:
     """The judge of `nst eval style`: default VGG-19, its default content and style layers."""
 
     def __init__(self) -> None:
-        from nst_pipeline.job import build_backbone
+        from nst_pipeline.backbones.build import build_backbone
         from nst_pipeline.registry import get_registry
 
         self.net = build_backbone(get_registry(), "vgg19", ())
@@ -110,7 +110,7 @@ def seconds_at(levels: list[dict], step: int) -> float:
 
 
 def replay(levels: list[dict], window: int, tol: float) -> list[int]:
-    from nst_pipeline.stopping import Stopper
+    from nst_pipeline.gatys.stopping import Stopper
 
     stops = []
     for lv in levels:

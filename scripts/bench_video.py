@@ -32,7 +32,7 @@ import cv2
 import numpy as np
 import torch
 
-from nst_pipeline.clips import build_method
+from nst_pipeline.methods.build import build_method
 from nst_pipeline.config import make_clip, make_config
 from nst_pipeline.pipeline import stylize_frames
 from nst_pipeline.registry import get_registry

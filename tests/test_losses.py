@@ -7,7 +7,7 @@ import torch
 
 from nst_pipeline.losses.base import Targets
 from nst_pipeline.losses.terms import ContentLoss, GramStyleLoss, TotalVariationLoss, gram, total_variation
-from nst_pipeline.objective import Objective, WeightedTerm
+from nst_pipeline.gatys.objective import Objective, WeightedTerm
 
 
 def gram_by_hand(f: torch.Tensor) -> torch.Tensor:

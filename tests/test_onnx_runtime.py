@@ -8,7 +8,7 @@ import torch
 from onnx import TensorProto, helper
 
 from nst_pipeline.errors import ConfigError, InputError
-from nst_pipeline.job import build_backbone
+from nst_pipeline.backbones.build import build_backbone
 from nst_pipeline.onnxrt.backbone import OnnxBackbone
 from nst_pipeline.onnxrt.export import export_backbone
 from nst_pipeline.onnxrt.runtime import CPU_PROVIDER, OnnxFeatures, providers_for, session_options

@@ -9,11 +9,11 @@ import torch
 
 from nst_pipeline.config import make_config
 from nst_pipeline.errors import ConfigError
-from nst_pipeline.job import build_job
+from nst_pipeline.gatys.job import build_job
 from nst_pipeline.onnxrt import targets as tg
 from nst_pipeline.onnxrt.export import export_backbone
 from nst_pipeline.onnxrt.runtime import OnnxFeatures
-from nst_pipeline.stylize import Stylizer
+from nst_pipeline.gatys.stylize import Stylizer
 
 from conftest import TinyBackbone
 

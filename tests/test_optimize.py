@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nst_pipeline import optimize
+from nst_pipeline.gatys import optimize
 from nst_pipeline.errors import ConfigError
-from nst_pipeline.optimize import OPTIMIZERS, Schedule
-from nst_pipeline.stopping import BUDGET, CAP, CONVERGED, Stopper
+from nst_pipeline.gatys.optimize import OPTIMIZERS, Schedule
+from nst_pipeline.gatys.stopping import BUDGET, CAP, CONVERGED, Stopper
 
 
 @pytest.fixture(autouse=True)

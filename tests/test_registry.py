@@ -8,7 +8,7 @@ import pytest
 
 from nst_pipeline.config import make_config
 from nst_pipeline.errors import ConfigError
-from nst_pipeline.job import build_terms
+from nst_pipeline.gatys.job import build_terms
 from nst_pipeline.plugin import LossTerm, LossTermSpec, NoOptions, PluginOptions, hookimpl
 from nst_pipeline.registry import Registry
 from test_plugins_dists import BROKEN, GOOD, make_dist, make_zoo

@@ -7,7 +7,7 @@ import pytest
 from test_video_helpers import single_thread  # noqa: F401  (fixture)
 from test_video_helpers import moving_frames
 
-from nst_pipeline.clips import build_method
+from nst_pipeline.methods.build import build_method
 from nst_pipeline.config import make_clip, make_config
 from nst_pipeline.errors import ConfigError, InputError
 from nst_pipeline.pipeline import run, stylize_frames

@@ -24,7 +24,7 @@ from nst_pipeline.video.workdir import WorkDir  # noqa: E402
 
 from conftest import TinyPlugin  # noqa: E402
 from nst_pipeline.registry import Registry  # noqa: E402
-from test_scale_segments import shot  # noqa: E402
+from shots import shot  # noqa: E402
 
 
 def tiny_registry():

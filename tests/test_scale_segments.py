@@ -7,29 +7,9 @@ import pytest
 
 from nst_pipeline.errors import ConfigError
 from nst_pipeline.scale.crossfade import Stitcher, blend, ramp
-from nst_pipeline.scale.segments import CutDetector, Segment, Segmenter, find_cuts, plan_segments
+from nst_pipeline.scale.segments import Segment, Segmenter, plan_segments
 
-
-def shot(n: int, seed: int, size=(48, 64)) -> list[np.ndarray]:
-    """A panning shot: one random smooth picture, shifted one pixel per frame."""
-    rng = np.random.default_rng(seed)
-    h, w = size
-    base = rng.uniform(0, 255, (h // 8 + 2, (w + n) // 8 + 2, 3)).astype(np.float32)
-    import cv2
-
-    big = cv2.resize(base, ((w + n + 16), h + 16), interpolation=cv2.INTER_CUBIC)
-    return [np.clip(big[8:8 + h, 8 + i:8 + i + w], 0, 255).astype(np.uint8) for i in range(n)]
-
-
-def test_a_hard_cut_is_found_and_a_pan_is_not():
-    frames = shot(10, seed=1) + shot(10, seed=2)
-    assert find_cuts(frames) == [10]
-    assert find_cuts(shot(20, seed=3)) == []
-
-
-def test_flashes_shorter_than_the_minimum_shot_are_not_cuts():
-    a, b = shot(12, seed=1), shot(3, seed=2)
-    assert find_cuts(a + b + a, min_shot=8) == [12]
+from shots import shot
 
 
 def test_a_long_shot_becomes_overlapping_chunks():
@@ -62,13 +42,7 @@ def test_streaming_segmenter_matches_the_plan_and_hands_out_the_right_frames():
     assert [s for s, _ in got] == plan_segments(len(frames), [13], 6, 2)
     for seg, chunk in got:
         assert len(chunk) == len(seg)
-        assert all(a is b for a, b in zip(chunk, frames[seg.start:seg.stop]))
-
-
-def test_detector_takes_frames_one_at_a_time():
-    det = CutDetector()
-    flags = [det.feed(f) for f in shot(9, seed=4) + shot(9, seed=5)]
-    assert flags.index(True) == 9 and sum(flags) == 1
+        assert all(a is b for a, b in zip(chunk, frames[seg.start:seg.stop], strict=True))
 
 
 def test_ramp_weights():
@@ -153,23 +127,3 @@ def test_scale_options_and_no_ray_import_without_workers():
         ScaleOptions(segment_frames=4, overlap=4).check()
     code = "import sys, nst_pipeline.scale.driver, nst_pipeline.scale.segments; print('ray' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
-
-
-def test_live_cuts_follow_the_selected_frames():
-    from nst_pipeline.config import ClipConfig
-    from nst_pipeline.scale.segments import LiveCuts, WatchedSource
-
-    class Source:
-        fps = 12.0
-
-        def __iter__(self):
-            return iter(shot(20, seed=1) + shot(20, seed=2))   # cut at input frame 20
-
-    cuts = LiveCuts(ClipConfig(start=2, every=2))
-    watched = WatchedSource(Source(), cuts)
-    assert watched.fps == 12.0
-    seen = []
-    for frame in ClipConfig(start=2, every=2).select(watched):
-        seen.append(frame)
-        assert (9 in cuts) == (len(seen) > 9)   # known as soon as its frame was read
-    assert list(cuts) == [9] and len(cuts) == 1   # input frame 20 = selected frame (20 - 2) / 2

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from nst_pipeline.errors import ConfigError
-from nst_pipeline.stopping import BUDGET, CAP, CONVERGED, Budget, Stopper
+from nst_pipeline.gatys.stopping import BUDGET, CAP, CONVERGED, Budget, Stopper
 
 
 class FakeClock:
@@ -134,8 +134,8 @@ def test_bad_budget_is_a_config_error():
 
 def _stylizer(registry, style, **options):
     from nst_pipeline.config import make_config
-    from nst_pipeline.job import build_job
-    from nst_pipeline.stylize import Stylizer
+    from nst_pipeline.gatys.job import build_job
+    from nst_pipeline.gatys.stylize import Stylizer
 
     config = make_config(styles=(style,), size=48, backbone="tiny", device="cpu", seed=0, levels=2, **options)
     return Stylizer(build_job(config, registry))

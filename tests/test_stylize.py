@@ -7,8 +7,8 @@ import torch
 
 from nst_pipeline.config import make_config
 from nst_pipeline.errors import InputError
-from nst_pipeline.job import build_job
-from nst_pipeline.stylize import Stylizer, noise_start, pyramid_sizes, upsampled
+from nst_pipeline.gatys.job import build_job
+from nst_pipeline.gatys.stylize import Stylizer, noise_start, pyramid_sizes, upsampled
 
 
 def test_pyramid_halves_the_long_side_while_it_stays_at_least_80_px():

@@ -9,12 +9,12 @@ import pytest
 import torch
 
 import faulty_terms as F
-from nst_pipeline import optimize
+from nst_pipeline.gatys import optimize
 from nst_pipeline import testing as kit
 from nst_pipeline.builtins.losses import nst_loss_terms
 from nst_pipeline.errors import ConfigError, NSTWarning, PluginError
 from nst_pipeline.losses.base import Targets
-from nst_pipeline.objective import Objective, WeightedTerm
+from nst_pipeline.gatys.objective import Objective, WeightedTerm
 
 
 @pytest.mark.parametrize("name,message", [

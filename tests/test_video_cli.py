@@ -16,7 +16,7 @@ from nst_pipeline import registry as registry_module
 from nst_pipeline.cli.app import main
 from nst_pipeline.sources.folder import ImageFolderSource
 from nst_pipeline.sources.video import VideoFileSource
-from nst_pipeline.methods.gatys import GatysMethod
+from nst_pipeline.gatys.method import GatysMethod
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 

@@ -10,7 +10,7 @@ import torch
 from test_video_helpers import single_thread  # noqa: F401  (fixture)
 from test_video_helpers import texture
 
-from nst_pipeline.clips import build_method
+from nst_pipeline.methods.build import build_method
 from nst_pipeline.config import make_clip, make_config
 from nst_pipeline.losses import temporal
 from nst_pipeline.methods.base import FrameTask, Method

@@ -7,7 +7,7 @@ from ..specs import MethodSpec
 
 
 def _gatys(ctx):
-    from ..methods.gatys import GatysMethod  # torch only when a run builds it
+    from ..gatys.method import GatysMethod  # torch only when a run builds it
 
     return GatysMethod(ctx)
 

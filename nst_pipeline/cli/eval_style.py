@@ -47,7 +47,7 @@ def pick_encoder(onnx: Path | None, backbone: str | None, backbone_option, pooli
             raise ConfigError(f"{onnx} lacks the default content or style layers of {info.backbone} "
                               "(it has " + ", ".join(info.layers) + "); export it without --layers")
         return model, info.default_content_layers, info.default_style_layers, f"onnx:{onnx}"
-    from ..job import build_backbone
+    from ..backbones.build import build_backbone
     from ..registry import get_registry
 
     name = backbone or "vgg19"

@@ -24,7 +24,7 @@ def parse_layers(text: str | None) -> list[str]:
 
 def build_torch_backbone(name: str, backbone_option, pooling, weights):
     """The named torch backbone with its options (the ONNX one cannot be exported again)."""
-    from ..job import build_backbone
+    from ..backbones.build import build_backbone
     from ..registry import get_registry
 
     if name.partition(":")[0] == "onnx":

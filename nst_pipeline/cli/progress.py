@@ -53,7 +53,7 @@ def terms_variants(terms: dict[str, float], loss: float | None) -> list[str]:
 
 
 def plan_of(run_plan, video: bool) -> Plan:
-    """The tally's plan from the run's (:class:`nst_pipeline.clips.Plan`): a first frame goes
+    """The tally's plan from the run's (:class:`nst_pipeline.methods.build.Plan`): a first frame goes
     through ``level_sizes`` at ``first_steps`` each, a later one through its output size at ``steps``."""
     first = tuple((h, w, run_plan.first_steps) for h, w in run_plan.level_sizes)
     later = ()

@@ -101,7 +101,7 @@ class SegmentWorker:
         import ray
         import torch
 
-        from ..clips import build_method
+        from ..methods.build import build_method
         from ..registry import get_registry
 
         torch.set_num_threads(threads)

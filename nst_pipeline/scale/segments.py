@@ -21,11 +21,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..errors import ConfigError
-
-#: PySceneDetect's default threshold for the content detector (mean HSV/edge change, 0-255)
-CUT_THRESHOLD = 27.0
-#: shorter shots than this are not split off (a flash or a fast pan is not a cut); at 24 fps, 1/3 s
-MIN_SHOT_FRAMES = 8
+from ..video.cuts import CutDetector
 SEGMENT_FRAMES = 100
 OVERLAP = 8
 
@@ -57,37 +53,6 @@ def check_chunking(segment_frames: int, overlap: int) -> None:
         raise ConfigError("--segment-frames must be >= 2")
     if overlap < 0 or overlap >= segment_frames:
         raise ConfigError(f"--overlap must be >= 0 and smaller than --segment-frames ({segment_frames})")
-
-
-class CutDetector:
-    """Scene cuts on in-memory RGB frames, one frame at a time (PySceneDetect ``ContentDetector``)."""
-
-    def __init__(self, threshold: float = CUT_THRESHOLD, min_shot: int = MIN_SHOT_FRAMES, fps: float = 24.0) -> None:
-        import cv2
-        from scenedetect import FrameTimecode
-        from scenedetect.detectors import ContentDetector
-
-        try:  # SUPPRESS reports a cut on the frame it happens; MERGE may report it frames later
-            from scenedetect.detector import FlashFilter
-        except ImportError:  # 0.6.x
-            from scenedetect.scene_detector import FlashFilter
-        self._cv2, self._timecode, self.fps = cv2, FrameTimecode, fps
-        self._detector = ContentDetector(threshold=threshold, min_scene_len=min_shot,
-                                         filter_mode=FlashFilter.Mode.SUPPRESS)
-        self._next = 0
-
-    def feed(self, frame: np.ndarray) -> bool:
-        """True when ``frame`` (the next one, HxWx3 uint8 RGB) is the first frame of a new shot."""
-        bgr = self._cv2.cvtColor(np.ascontiguousarray(frame), self._cv2.COLOR_RGB2BGR)
-        index, self._next = self._next, self._next + 1
-        found = self._detector.process_frame(self._timecode(index, self.fps), bgr)
-        return any(int(getattr(tc, "frame_num", tc)) == index for tc in found)
-
-
-def find_cuts(frames: Iterable[np.ndarray], **detector_options) -> list[int]:
-    """Indices of the frames that start a new shot (frame 0 is never listed)."""
-    detector = CutDetector(**detector_options)
-    return [i for i, frame in enumerate(frames) if detector.feed(frame)]
 
 
 def plan_segments(total: int, cuts: Iterable[int], segment_frames: int = SEGMENT_FRAMES,
@@ -157,47 +122,3 @@ class Segmenter:
         self._buffer = self._buffer[len(self._buffer) - keep:] if keep else []
         self._start, self._shared = stop - keep, keep
         return [closed]
-
-
-class LiveCuts:
-    """The cuts of a clip found while its frames stream past, for the one-worker run.
-
-    Wrap the source's frames with :meth:`watch`; ``index in cuts`` then answers for
-    every selected frame already read, so :func:`nst_pipeline.pipeline.run` can give a
-    shot's first frame the first-frame treatment without reading the clip twice.
-    """
-
-    def __init__(self, clip, detector: CutDetector | None = None) -> None:
-        self.clip, self.detector, self.found = clip, detector or CutDetector(), set()
-        self._selected = 0
-
-    def watch(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
-        for number, frame in enumerate(frames):
-            offset = number - self.clip.start
-            if offset >= 0 and offset % self.clip.every == 0:   # a frame the run will stylize
-                if self.detector.feed(frame) and self._selected > 0:
-                    self.found.add(self._selected)
-                self._selected += 1
-            yield frame
-
-    def __contains__(self, index: object) -> bool:
-        return index in self.found
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(sorted(self.found))
-
-    def __len__(self) -> int:
-        return len(self.found)
-
-
-class WatchedSource:
-    """A frame source whose frames pass a :class:`LiveCuts` on the way (other attributes pass through)."""
-
-    def __init__(self, source, cuts: LiveCuts) -> None:
-        self._source, self.cuts = source, cuts
-
-    def __iter__(self) -> Iterator[np.ndarray]:
-        return self.cuts.watch(iter(self._source))
-
-    def __getattr__(self, name: str):
-        return getattr(self._source, name)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 Clock = Callable[[], float]
 

@@ -7,10 +7,10 @@ import numpy as np
 import torch
 
 from .. import images
-from ..job import build_job
-from ..optimize import StepReport
-from ..stylize import Stylizer, pyramid_sizes
-from .base import FrameTask, Method, MethodContext
+from ..methods.base import FrameTask, Method, MethodContext
+from .job import build_job
+from .optimize import StepReport
+from .stylize import Stylizer, pyramid_sizes
 
 
 def seed_everything(seed: int | None, device: torch.device) -> None:

@@ -7,10 +7,11 @@ from collections.abc import Callable
 
 import torch
 
-from . import color, images, optimize, stopping
-from .errors import InputError
+from .. import color, images
+from ..errors import InputError
+from ..losses.base import Targets
+from . import optimize, stopping
 from .job import Job
-from .losses.base import Targets
 from .optimize import StepReport
 
 #: auto pyramid: halve the long side while it stays at least this many px (80 rather than 160:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .errors import ConfigError, NSTError, NSTWarning, PluginError
-from .losses.base import LossTerm, Targets
+from ..errors import ConfigError, NSTError, NSTWarning, PluginError
+from ..losses.base import LossTerm, Targets
 
 #: image values beyond this mean the optimizer diverged (L-BFGS runs unclamped, but stays near [0, 1])
 DIVERGED = 1e3

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .errors import ConfigError, unknown_name_message
+from ..errors import ConfigError, unknown_name_message
 from .stopping import Stopper
 
 OPTIMIZERS = ("lbfgs", "adam", "adamax", "adadelta", "sgd")

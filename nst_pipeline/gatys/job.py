@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
-from . import images
-from .backbones.base import Backbone
-from .config import StyleConfig
-from .errors import ConfigError
+from .. import images
+from ..backbones.base import Backbone
+from ..backbones.build import build_backbone
+from ..config import StyleConfig
+from ..errors import ConfigError
+from ..options import build_options, parse_loss_selection, split_pairs
+from ..registry import Registry
 from .objective import Objective, WeightedTerm, make_term
 from .optimize import Schedule
-from .options import build_options, parse_loss_selection, split_pairs
-from .registry import Registry
 
 
 @dataclass
@@ -44,22 +44,6 @@ def resolve_device(name: str) -> torch.device:
     if name == "cpu":
         return torch.device("cpu")
     raise ConfigError(f"unknown device {name!r}; use auto, cpu or cuda")
-
-
-def build_backbone(registry: Registry, name: str, options: Sequence[str] = (), *, pooling: str | None = None,
-                   weights: Path | None = None) -> Backbone:
-    """The named backbone with its options: the one builder for runs, export and scoring.
-    ``name`` may be ``kind:argument`` (e.g. ``onnx:FILE`` = spec ``onnx`` with option model=FILE)."""
-    name, sep, argument = name.partition(":")
-    spec = registry.backbone(name)
-    pairs = dict(split_pairs(options, "backbone option"))
-    if sep:
-        pairs["model"] = argument
-    if pooling is not None:
-        pairs["pooling"] = pooling
-    if weights is not None:
-        pairs["weights"] = str(weights)
-    return spec.factory(build_options(spec.options, pairs, f"backbone {spec.name!r}"))
 
 
 def select_terms(config: StyleConfig, registry: Registry, video: bool = False) -> list[tuple[str, float]]:
@@ -119,7 +103,7 @@ def build_job(config: StyleConfig, registry: Registry, video: bool = False) -> J
     target_encoder = None
     if config.targets != "torch":
         # forward-only targets through onnxruntime (optional part of the package)
-        from .onnxrt.targets import resolve_target_encoder
+        from ..onnxrt.targets import resolve_target_encoder
 
         target_encoder = resolve_target_encoder(config, backbone, objective.layers, device)
     return Job(config, device, backbone, objective, schedule, [s.to(device) for s in styles], target_encoder)
