@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError, unknown_name_message
 
@@ -112,6 +112,18 @@ class ClipConfig(_Schema):
             return v
         raise ValueError(f"{v!r} is neither content, noise nor an existing image file")
 
+    @model_validator(mode="after")
+    def _overlap_fits(self) -> "ClipConfig":
+        if self.overlap >= self.segment_frames:
+            raise ValueError(f"--overlap ({self.overlap}) must be smaller than --segment-frames ({self.segment_frames})")
+        return self
+
+    @property
+    def on_ray(self) -> bool:
+        """More than one worker or a cluster address: segments on Ray. One worker and no
+        address is the plain in-process run (Ray is not imported)."""
+        return self.workers > 1 or bool(self.ray_address)
+
     def select(self, frames: Iterable[Any]) -> Iterator[Any]:
         stop = None if self.max_frames is None else self.start + self.max_frames * self.every
         return itertools.islice(frames, self.start, stop, self.every)
@@ -138,8 +150,9 @@ def _validated(model: type[_Schema], kwargs: dict, flags: dict[str, str] | None 
         problems = []
         for err in exc.errors():
             field = str(err["loc"][0]) if err["loc"] else ""
-            name = (flags or {}).get(field) or option_flag(model, field) if field else "options"
-            message = f"{name}: " + err["msg"].removeprefix("Value error, ")
+            name = (flags or {}).get(field) or option_flag(model, field) if field else ""
+            # a check across fields (a model validator) names its options itself
+            message = (f"{name}: " if name else "") + err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 message = f"{name}: unknown option"
             elif err["type"] == "literal_error":  # a typo gets a suggestion, like unknown plugin names
