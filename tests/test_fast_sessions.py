@@ -46,7 +46,11 @@ def test_compiled_session_is_kept_and_paints_the_same(files, compiled):
     assert all(p.stat().st_mtime_ns > stamps[p] for p in kept)  # marked as recently used
     np.testing.assert_allclose(first, fresh, atol=1e-5)
     np.testing.assert_allclose(again, fresh, atol=1e-5)
-    assert not list(compiled.glob("*.part"))
+    assert sorted(compiled.iterdir()) == kept              # no temp file left
+    umask = os.umask(0)
+    os.umask(umask)
+    # a cache meant to be shared: readable by others, as any new file (mkstemp's 0600 was not)
+    assert all(p.stat().st_mode & 0o777 == 0o666 & ~umask for p in kept)
 
 
 def test_a_damaged_compiled_file_is_made_again(files, compiled):
@@ -69,8 +73,10 @@ def test_prune_keeps_the_most_recently_used(tmp_path):
         path.write_bytes(b"x")
         os.utime(path, (1000 + k, 1000 + k))
     (tmp_path / "other.txt").write_text("not ours")
+    (tmp_path / ".5.tmp.ort").write_bytes(b"x")   # another process is still writing it
+    os.utime(tmp_path / ".5.tmp.ort", (0, 0))
     sessions.prune(tmp_path, keep=2)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["3.ort", "4.ort", "other.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".5.tmp.ort", "3.ort", "4.ort", "other.txt"]
 
 
 def test_only_cpu_sessions_are_cached(tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -90,3 +92,23 @@ def test_written_files_get_ordinary_permissions(tmp_path):
     os.umask(umask)
     images.save_image(torch.rand(1, 3, 4, 4), tmp_path / "p.png")
     assert (tmp_path / "p.png").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_atomic_write_leaves_nothing_half_written(tmp_path):
+    import os
+
+    target = tmp_path / "data.bin"
+
+    def fail_midway(tmp):
+        Path(tmp).write_bytes(b"half")
+        raise RuntimeError("writer died")
+
+    with pytest.raises(RuntimeError):
+        images.atomic_write(target, fail_midway)
+    assert list(tmp_path.iterdir()) == []          # neither the final name nor a temp file
+    assert images.atomic_write(target, lambda tmp: Path(tmp).write_bytes(b"whole")) == 5
+    assert target.read_bytes() == b"whole" and list(tmp_path.iterdir()) == [target]
+    # mkstemp alone would make it 0600: a file in a shared cache must stay readable by others
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask

@@ -8,10 +8,7 @@ no pickled code ever runs.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import tempfile
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -21,6 +18,7 @@ import torch
 
 from ..cache import CACHE_ENV, cache_dir, sha256_of  # noqa: F401  (re-exported)
 from ..errors import WeightsError
+from ..images import atomic_write
 
 
 @dataclass(frozen=True)
@@ -82,22 +80,20 @@ def download(url: str) -> Callable[[Path], Path]:
 
     def provide(cached: Path) -> Path:
         cached.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cached.parent, suffix=".part")
-        os.close(fd)
-        try:
-            torch.hub.download_url_to_file(url, tmp, progress=False)
-            os.replace(tmp, cached)
-        except Exception as exc:
-            raise WeightsError(
-                f"could not download {url} ({type(exc).__name__}: {exc}). Without network access, "
-                f"copy the file to {cached} or pass --weights PATH"
-            ) from None
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        atomic_write(cached, lambda tmp: _fetch(url, tmp, cached))
         return cached
 
     return provide
+
+
+def _fetch(url: str, tmp: str, cached: Path) -> None:
+    try:
+        torch.hub.download_url_to_file(url, tmp, progress=False)
+    except Exception as exc:
+        raise WeightsError(
+            f"could not download {url} ({type(exc).__name__}: {exc}). Without network access, "
+            f"copy the file to {cached} or pass --weights PATH"
+        ) from None
 
 
 def load_state(path: Path, reader: str = "the backbone") -> dict[str, torch.Tensor]:
@@ -164,11 +160,3 @@ def check_user_file(path: Path, known: Iterable[WeightsFile]) -> tuple[str, bool
 def unverified_note(path: Path, sha: str) -> str:
     return f"weights {path} are not a file this project pins (sha256 {sha[:16]}...); using them unverified"
 
-
-def copy_into_cache(src: Path, filename: str) -> Path:
-    dest = cache_dir() / filename
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_suffix(dest.suffix + ".part")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dest)
-    return dest

