@@ -31,13 +31,15 @@ def pil_to_array(img: Image.Image) -> np.ndarray:
     if img.mode == "F":
         arr = np.clip(np.asarray(img, dtype=np.float32), 0, 1)
         return np.repeat(arr[..., None], 3, axis=2)
+    return np.asarray(on_white(img), dtype=np.float32) / 255.0
+
+
+def on_white(img: Image.Image) -> Image.Image:
+    """``img`` as RGB, transparent pixels white: the way a viewer shows them."""
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-        # transparent pixels show as white, the way a viewer would show them
         rgba = img.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        img = Image.alpha_composite(background, rgba)
-    arr = np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
-    return arr
+        img = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    return img.convert("RGB")
 
 
 def load_array(path: str | os.PathLike, role: str | None = None) -> np.ndarray:

@@ -112,3 +112,14 @@ def test_atomic_write_leaves_nothing_half_written(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_frame_u8_and_float_round_trip():
+    from nst_pipeline import frames
+
+    u8 = np.array([[[0, 128, 255]]], np.uint8)
+    f = frames.to_float(u8)
+    assert f.dtype == np.float32
+    np.testing.assert_allclose(f, [[[0, 128 / 255, 1]]])
+    np.testing.assert_array_equal(frames.to_u8(f), u8)
+    np.testing.assert_array_equal(frames.to_u8(np.array([[[-1.0, 2.0, 0.5]]], np.float32)), [[[0, 255, 128]]])

@@ -11,7 +11,8 @@ from nst_pipeline.errors import ConfigError, InputError
 from nst_pipeline.backbones.build import build_backbone
 from nst_pipeline.onnxrt.backbone import OnnxBackbone
 from nst_pipeline.onnxrt.export import export_backbone
-from nst_pipeline.onnxrt.runtime import CPU_PROVIDER, OnnxFeatures, providers_for, session_options
+from nst_pipeline.onnxrt import session as ort_session
+from nst_pipeline.onnxrt.runtime import OnnxFeatures, providers_for, session_options
 
 from conftest import TinyBackbone
 
@@ -134,8 +135,30 @@ def test_threads_follow_torch_and_cpu_without_gpu(monkeypatch):
     assert options.intra_op_num_threads == 3 and options.inter_op_num_threads == 1
     assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    assert providers_for(None) == [CPU_PROVIDER]
-    assert providers_for(torch.device("cuda")) == [CPU_PROVIDER]
+    assert providers_for(None) == [CPU] and providers_for(torch.device("cuda")) == [CPU]
+
+
+CUDA, CPU = ort_session.CUDA, ort_session.CPU
+
+
+def test_providers_for_a_device_name():
+    assert ort_session.providers_for("cpu", [CUDA, CPU]) == [CPU]
+    assert ort_session.providers_for("auto", [CPU]) == [CPU]
+    assert ort_session.providers_for("cuda:1", [CUDA, CPU]) == [(CUDA, {"device_id": 1}), CPU]
+    with pytest.raises(ConfigError, match="no CUDA provider"):
+        ort_session.providers_for("cuda", [CPU])
+    assert ort_session.providers_for("cuda", [CPU], fallback=True) == [CPU]
+
+
+def test_targets_beside_a_gpu_run_use_its_gpu_or_else_the_cpu(monkeypatch):
+    import onnxruntime as ort
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(ort, "get_available_providers", lambda: [CUDA, CPU])
+    assert providers_for(torch.device("cuda:1")) == [(CUDA, {"device_id": 1}), CPU]
+    assert providers_for(torch.device("cpu")) == [CPU]
+    monkeypatch.setattr(ort, "get_available_providers", lambda: [CPU])   # a CPU-only onnxruntime
+    assert providers_for(torch.device("cuda")) == [CPU]
 
 
 def test_conformance_kit_accepts_the_forward_only_backbone(registry, tiny_path):

@@ -8,14 +8,14 @@ size twice and doubles it back, so frames are reflect-padded to a multiple of 4 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
-from ..decoding import open_image, unreadable
-from ..errors import ConfigError, InputError, NSTError
+from .. import frames, images
+from ..errors import ConfigError, InputError
+from ..onnxrt.session import CPU, CUDA, providers_for, session_options, thread_count
 from .models import ModelFiles, set_spatial_dims
 from .sessions import Pending, SessionMaker, compiled_dir
 
@@ -25,56 +25,36 @@ PREDICT_SIDE, TRANSFORM_SIDE = 256, 384
 MULTIPLE = 4
 #: below this the reflect padding inside the network has nothing to mirror
 MIN_SIDE = 16
-CUDA, CPU = "CUDAExecutionProvider", "CPUExecutionProvider"
 
 
 def load_rgb(path: Path) -> np.ndarray:
-    """A picture as HxWx3 uint8 RGB, EXIF rotation applied, size checked before decoding."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"style image not found: {path}")
-    try:
-        with open_image(path) as img:
-            img = ImageOps.exif_transpose(img)
-            if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-                rgba = img.convert("RGBA")  # transparent shows as white, as a viewer shows it
-                img = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
-            return np.asarray(img.convert("RGB"))
-    except NSTError:
-        raise
-    except Exception as exc:  # a malformed file can trip any error inside a Pillow decoder
-        raise unreadable(path, exc) from None
-
-
-def as_u8(frame: np.ndarray) -> np.ndarray:
-    """HxWx3 uint8 from uint8 or float32 in [0, 1]."""
-    if frame.dtype == np.uint8:
-        return frame
-    return (np.clip(frame, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    """A painting as HxWx3 float32 RGB in [0, 1], read as gatys reads it (EXIF rotation,
+    16-bit and grey, transparency on white; size checked before decoding)."""
+    return images.load_array(path, role="style image")
 
 
 def as_float(frame: np.ndarray) -> np.ndarray:
-    """HxWx3 float32 in [0, 1] from uint8 or float."""
-    if frame.dtype == np.uint8:
-        return frame.astype(np.float32) / 255.0
-    return np.clip(frame, 0.0, 1.0).astype(np.float32, copy=False)
+    """HxWx3 float32 in [0, 1] (the frames helper, under the name fast/method.py calls)."""
+    return frames.to_float(frame)
+
+
+def as_u8(frame: np.ndarray) -> np.ndarray:
+    """HxWx3 uint8 (the frames helper, under the name scripts/bench_fast.py calls)."""
+    return frames.to_u8(frame)
 
 
 def resize(frame: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
-    """Lanczos resize to (height, width); float32 [0, 1] out."""
+    """Lanczos resize to (height, width); float32 [0, 1] out. Pillow, not torch: this path
+    runs without torch (gatys resizes tensors with :func:`images.resize`)."""
     if frame.shape[:2] == tuple(hw):
-        return as_float(frame)
-    img = Image.fromarray(as_u8(frame)).resize((hw[1], hw[0]), Image.LANCZOS)
-    return np.asarray(img, dtype=np.float32) / 255.0
+        return frames.to_float(frame)
+    img = Image.fromarray(frames.to_u8(frame)).resize((hw[1], hw[0]), Image.LANCZOS)
+    return frames.to_float(np.asarray(img))
 
 
 def fit_long_side(hw: tuple[int, int], long_side: int | None) -> tuple[int, int]:
     """(h, w) scaled so the long side is ``long_side`` (None: unchanged)."""
-    if not long_side:
-        return tuple(hw)
-    h, w = hw
-    scale = long_side / max(h, w)
-    return max(1, round(h * scale)), max(1, round(w * scale))
+    return images.fit_long_side(hw, long_side) if long_side else tuple(hw)
 
 
 def square_crop(image: np.ndarray) -> np.ndarray:
@@ -99,42 +79,6 @@ def pad_to_multiple(image: np.ndarray, multiple: int = MULTIPLE) -> np.ndarray:
     return np.pad(image, ((0, ph), (0, pw), (0, 0)), mode="reflect")
 
 
-def thread_count() -> int:
-    """Cores this process may use: onnxruntime's default counts the machine's, not the cgroup's
-    or affinity mask's, and oversubscribes a shared box."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def has_cuda_driver() -> bool:
-    """Whether a CUDA driver is installed: onnxruntime-gpu lists its CUDA provider on any machine
-    and, without a GPU, prints two error paragraphs before falling back to the CPU."""
-    import ctypes
-
-    for name in ("libcuda.so.1", "nvcuda.dll"):
-        try:
-            ctypes.CDLL(name)
-            return True
-        except OSError:
-            continue
-    return False
-
-
-def providers_for(device: str, available: list[str]) -> list:
-    """onnxruntime providers for ``--device`` (auto: CUDA when present, else CPU)."""
-    if device == "cpu":
-        return [CPU]
-    if device == "auto":
-        return [CUDA, CPU] if CUDA in available and has_cuda_driver() else [CPU]
-    index = int(device.partition(":")[2] or 0)
-    if CUDA not in available:
-        raise ConfigError(f"--device {device}: this onnxruntime has no CUDA provider "
-                          f"(it has {', '.join(available)}); use --device cpu")
-    return [(CUDA, {"device_id": index}), CPU]
-
-
 class Engine:
     """Both networks, loaded once; ``embed`` a painting, ``paint`` a photo with an embedding.
 
@@ -152,10 +96,8 @@ class Engine:
         if providers[0] != CPU and hasattr(ort, "preload_dlls"):
             # CUDA/cuDNN from the pip nvidia-* wheels; torch would load them, but this path runs without torch
             ort.preload_dlls()
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        options.intra_op_num_threads = threads or thread_count()
-        options.inter_op_num_threads = 1  # one chain of convolutions: nothing to run side by side
+        # alone in the process (no torch): onnxruntime's spinning workers cost no one a core
+        options = session_options(threads or thread_count(), spinning=True)
         self._make = SessionMaker(ort, options, providers, compiled_dir() if compiled else None)
         self._raw = {PREDICT_SIDE: Path(files.predict).read_bytes(), TRANSFORM_SIDE: Path(files.transform).read_bytes()}
         self._sessions: dict[tuple, Pending] = {}
@@ -195,7 +137,7 @@ class Engine:
         if min(h, w) < MIN_SIDE:
             raise InputError(f"image is too small for the fast method: {w}x{h} px (the short side "
                              f"needs at least {MIN_SIDE} px); use a larger --size")
-        x = np.ascontiguousarray(pad_to_multiple(as_float(content))[None])
+        x = np.ascontiguousarray(pad_to_multiple(frames.to_float(content))[None])
         e = np.ascontiguousarray(embedding, dtype=np.float32).reshape(1, 1, 1, -1)
         session = self._session(TRANSFORM_SIDE, x.shape[1:3])
         content_in, style_in = (i.name for i in session.get_inputs())

@@ -18,6 +18,7 @@ from pathlib import Path
 from ..cache import cache_dir
 from ..errors import OutputError
 from ..images import atomic_write
+from ..onnxrt.session import CPU, session_options
 
 #: optimized sessions kept on disk (one per network x input shape); the oldest go first
 KEEP = 32
@@ -34,7 +35,7 @@ class SessionMaker:
     def __init__(self, ort, options, providers: list, cache: Path | None) -> None:
         self.ort, self.options, self.providers = ort, options, providers
         # only the CPU provider: a CUDA session's saved graph would tie the file to one GPU setup
-        self.cache = cache if providers == ["CPUExecutionProvider"] else None
+        self.cache = cache if providers == [CPU] else None
 
     def __call__(self, raw: bytes):
         if self.cache is None:
@@ -78,12 +79,8 @@ class SessionMaker:
         return self.ort.InferenceSession(raw, options, providers=self.providers)
 
     def _options(self, level):
-        options = self.ort.SessionOptions()
-        options.log_severity_level = self.options.log_severity_level
-        options.intra_op_num_threads = self.options.intra_op_num_threads
-        options.inter_op_num_threads = self.options.inter_op_num_threads
-        options.graph_optimization_level = level
-        return options
+        # the run's thread count, at another graph optimization level
+        return session_options(self.options.intra_op_num_threads, level=level)
 
 
 def prune(folder: Path, keep: int = KEEP) -> None:

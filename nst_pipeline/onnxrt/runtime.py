@@ -14,37 +14,26 @@ from pathlib import Path
 import torch
 
 from ..errors import ConfigError, InputError
+from . import session as ort_session
 from .metadata import INPUT_NAME, ModelInfo
-
-CUDA_PROVIDER = "CUDAExecutionProvider"
-CPU_PROVIDER = "CPUExecutionProvider"
 
 
 def session_options(threads: int | None = None, spinning: bool = False):
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
     # torch and onnxruntime each size their own thread pool to the machine; in one
     # process that doubles the runnable threads and both slow down. They take turns
-    # here (targets, then optimization), so ORT gets torch's intra-op count, one
-    # inter-op thread, and idle workers sleep instead of spinning on torch's cores.
-    options.intra_op_num_threads = max(1, threads or torch.get_num_threads())
-    options.inter_op_num_threads = 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.log_severity_level = 3  # errors only: the core never prints
-    return options
+    # here (targets, then optimization), so ORT gets torch's intra-op count and idle
+    # workers sleep instead of spinning on torch's cores.
+    return ort_session.session_options(threads or torch.get_num_threads(), spinning)
 
 
-def providers_for(device: torch.device | None) -> list[str]:
-    """CUDA when onnxruntime has it and a GPU is there (and wanted), else the CPU."""
+def providers_for(device: torch.device | None) -> list:
+    """CUDA when onnxruntime has it and torch sees the GPU (and it is wanted), else the CPU."""
     import onnxruntime as ort
 
-    want_cuda = torch.cuda.is_available() if device is None else device.type == "cuda"
-    if want_cuda and CUDA_PROVIDER in ort.get_available_providers() and torch.cuda.is_available():
-        return [CUDA_PROVIDER, CPU_PROVIDER]
-    return [CPU_PROVIDER]
+    if not torch.cuda.is_available() or (device is not None and device.type != "cuda"):
+        return [ort_session.CPU]
+    name = "cuda" if device is None or device.index is None else f"cuda:{device.index}"
+    return ort_session.providers_for(name, ort.get_available_providers(), fallback=True)
 
 
 class OnnxFeatures:
