@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import torch
 
-_RGB_TO_YIQ = torch.tensor([
-    [0.299, 0.587, 0.114],
-    [0.595716, -0.274453, -0.321263],
-    [0.211456, -0.522591, 0.311135],
-])
+from .frames import RGB_TO_YIQ
+
+_RGB_TO_YIQ = torch.tensor(RGB_TO_YIQ)
 
 
 def rgb_to_yiq(image: torch.Tensor) -> torch.Tensor:

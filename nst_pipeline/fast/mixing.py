@@ -6,13 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-# YIQ (NTSC), the same space nst_pipeline.color uses for gatys' --original-colors
-RGB_TO_YIQ = np.array([
-    [0.299, 0.587, 0.114],
-    [0.595716, -0.274453, -0.321263],
-    [0.211456, -0.522591, 0.311135],
-], dtype=np.float32)
-YIQ_TO_RGB = np.linalg.inv(RGB_TO_YIQ).astype(np.float32)
+from ..frames import rgb_to_yiq, yiq_to_rgb
 
 
 def blend_embeddings(embeddings: Sequence[np.ndarray], weights: Sequence[float] | None = None) -> np.ndarray:
@@ -28,14 +22,6 @@ def with_strength(style: np.ndarray, own: np.ndarray, strength: float) -> np.nda
     """Interpolate from the content's own embedding (0) to the painting's (1): the network then
     paints the photo in (almost) its own style at 0, which keeps its look."""
     return ((1.0 - strength) * own + strength * style).astype(np.float32)
-
-
-def rgb_to_yiq(image: np.ndarray) -> np.ndarray:
-    return image @ RGB_TO_YIQ.T
-
-
-def yiq_to_rgb(image: np.ndarray) -> np.ndarray:
-    return image @ YIQ_TO_RGB.T
 
 
 def keep_colors(stylized: np.ndarray, content: np.ndarray) -> np.ndarray:
