@@ -1,10 +1,11 @@
 """Loading plugins: the one place that talks to pluggy.
 
-The registry loads the built-in plugins and the installed ones (entry-point
-group ``nst_pipeline``), collects the spec records each hook declares, and
-resolves names for the rest of the program. A broken third-party plugin is
-reported by name (plugin and distribution) and skipped; it never takes the
-others down.
+The built-in plugins are registered when a registry is made. Installed plugins (entry-point
+group ``nst_pipeline``) are found from their metadata without importing them
+(:mod:`nst_pipeline.plugin_cache`); the registry imports one (:meth:`PluginLoader.load`) only
+when it needs something the plugin declares, since a plugin module may import torch at its
+top. A broken third-party plugin is reported by name (plugin and distribution) and skipped;
+it never takes the others down.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import importlib.metadata as md
 import importlib.util
 import os
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pluggy
 
@@ -43,13 +45,27 @@ OPTIONAL_BUILTIN_MODULES = (
     "nst_pipeline.builtins.onnx",
 )
 
-# kind -> (hook name, spec class, what a user calls it)
-KINDS: dict[str, tuple[str, type, str]] = {
-    "backbone": ("nst_backbones", BackboneSpec, "backbone"),
-    "loss": ("nst_loss_terms", LossTermSpec, "loss term"),
-    "source": ("nst_frame_sources", FrameSourceSpec, "frame source"),
-    "method": ("nst_methods", MethodSpec, "method"),
-}
+S = TypeVar("S", BackboneSpec, LossTermSpec, FrameSourceSpec, MethodSpec)
+
+
+@dataclass(frozen=True)
+class Kind(Generic[S]):
+    """One kind of thing plugins declare: its key in the registry, its hook, its record, what users call it."""
+
+    key: str
+    hook: str
+    spec_cls: type[S]
+    label: str
+
+
+BACKBONE = Kind("backbone", "nst_backbones", BackboneSpec, "backbone")
+LOSS = Kind("loss", "nst_loss_terms", LossTermSpec, "loss term")
+SOURCE = Kind("source", "nst_frame_sources", FrameSourceSpec, "frame source")
+METHOD = Kind("method", "nst_methods", MethodSpec, "method")
+KINDS: dict[str, Kind] = {kind.key: kind for kind in (BACKBONE, LOSS, SOURCE, METHOD)}
+
+#: what one plugin declared: kind key -> its spec records (``plugin`` filled in)
+Declared = dict[str, list[Any]]
 
 # names end up in `--loss NAME:WEIGHT` and `--loss-option NAME.key=value`
 VALID_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -61,6 +77,8 @@ class PluginInfo:
     distribution: str
     version: str
     builtin: bool
+    #: seconds ``import`` of its module took (installed plugins; 0 when already imported)
+    import_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -70,127 +88,79 @@ class BrokenPlugin:
     error: str
 
 
-class PluginLoader:
-    """Loads built-in and installed plugins and collects the spec records their hooks declare."""
+def builtin_modules() -> list[str]:
+    return [*BUILTIN_MODULES, *(m for m in OPTIONAL_BUILTIN_MODULES if importlib.util.find_spec(m) is not None)]
 
-    def __init__(self, *, autoload: bool | None = None, extra_plugins: Iterable[Any] = ()) -> None:
+
+class _HookFailed(Exception):
+    """A plugin's hook raised or returned something malformed (the message names the hook)."""
+
+
+class PluginLoader:
+    """Registers plugins with pluggy and asks each what it declares; keeps why the broken ones were skipped."""
+
+    def __init__(self) -> None:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.plugins: dict[str, PluginInfo] = {}
         self.broken: list[BrokenPlugin] = []
-        #: plugins that were found but not loaded because of NST_BLOCK_PLUGINS
-        self.blocked: list[PluginInfo] = []
-        self._specs: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
-        if autoload is None:
-            autoload = autoload_enabled()
-        blocked = blocked_names()
-        for module_name in BUILTIN_MODULES:
-            self._register_builtin(module_name)
-        for module_name in OPTIONAL_BUILTIN_MODULES:
-            if importlib.util.find_spec(module_name) is not None:
-                self._register_builtin(module_name)
-        if autoload:
-            self._load_entry_points(blocked)
-        for plugin in extra_plugins:
-            name = getattr(plugin, "__name__", None) or type(plugin).__name__
-            info = PluginInfo(name, "", "", builtin=False)
-            if name in blocked:
-                self.blocked.append(info)
-            else:
-                self._register(plugin, info)
-        self._collect_specs()
 
-    # -- loading ---------------------------------------------------------
-    def _register_builtin(self, module_name: str) -> None:
-        module = importlib.import_module(module_name)
+    def register_builtin(self, module_name: str) -> Declared:
         from . import __version__
 
-        info = PluginInfo(module_name, "nst_pipeline", __version__, builtin=True)
+        module = importlib.import_module(module_name)
         self.pm.register(module, name=module_name)
         self.pm.check_pending()  # a misspelt built-in hook is our bug: fail loudly
-        self.plugins[module_name] = info
+        try:
+            declared = self._declarations(module_name)
+        except _HookFailed as exc:
+            raise PluginError(f"built-in plugin {module_name} is broken: {exc}") from None
+        self.plugins[module_name] = PluginInfo(module_name, "nst_pipeline", __version__, builtin=True)
+        return declared
 
-    def _load_entry_points(self, blocked: set[str]) -> None:
-        for ep in md.entry_points(group=hookspecs.ENTRY_POINT_GROUP):
-            dist = ep.dist.name if ep.dist else ""
-            version = ep.dist.version if ep.dist else ""
-            info = PluginInfo(ep.name, dist, version, builtin=False)
-            if ep.name in blocked or (dist and dist in blocked):
-                self.blocked.append(info)
-                continue
-            if ep.name in self.plugins:
-                owner = self.plugins[ep.name]
-                self.broken.append(BrokenPlugin(ep.name, dist, (
-                    f"plugin name {ep.name!r} is already taken by distribution "
-                    f"{owner.distribution or '(none)'!r}; skipped")))
-                continue
-            try:
-                plugin = ep.load()
-            except Exception as exc:  # a broken plugin must not break the tool
-                self.broken.append(BrokenPlugin(ep.name, dist, f"import failed: {_describe(exc)}"))
-                continue
-            self._register(plugin, info)
+    def load(self, entry_point: md.EntryPoint, info: PluginInfo) -> Declared | None:
+        """Import one installed plugin, timing it, and register it; None when it is broken."""
+        from . import plugin  # noqa: F401  (the plugin surface is charged to us, not to the first plugin)
 
-    def _register(self, plugin: Any, info: PluginInfo) -> None:
+        start = time.perf_counter()
+        try:
+            loaded = entry_point.load()
+        except Exception as exc:  # a broken plugin must not break the tool
+            self.broken.append(BrokenPlugin(info.name, info.distribution, f"import failed: {_describe(exc)}"))
+            return None
+        return self.register(loaded, dataclasses.replace(info, import_seconds=time.perf_counter() - start))
+
+    def register(self, plugin: Any, info: PluginInfo) -> Declared | None:
+        """Register ``plugin`` and call its hooks; None (and a :class:`BrokenPlugin`) when it is broken."""
         try:
             self.pm.register(plugin, name=info.name)
             self.pm.check_pending()
+            declared = self._declarations(info.name)
         except Exception as exc:
             if self.pm.is_registered(plugin):
                 self.pm.unregister(plugin)
-            self.broken.append(BrokenPlugin(info.name, info.distribution, _describe(exc)))
-            return
+            # a plugin whose hook failed contributes nothing at all: half a plugin is worse than none
+            error = str(exc) if isinstance(exc, _HookFailed) else _describe(exc)
+            self.broken.append(BrokenPlugin(info.name, info.distribution, error))
+            return None
         self.plugins[info.name] = info
+        return declared
 
-    # -- collecting specs --------------------------------------------------
-    def _collect_specs(self) -> None:
-        # pluggy calls the last registered first; walk in registration order so
-        # built-ins claim their names before third parties.
-        declared: dict[str, list[tuple[str, list[Any]]]] = {}
-        failed: set[str] = set()
-        for kind, (hook_name, spec_cls, label) in KINDS.items():
-            for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
-                name = impl.plugin_name
-                if name in failed:
+    def _declarations(self, plugin_name: str) -> Declared:
+        declared: Declared = {}
+        for kind in KINDS.values():
+            for impl in getattr(self.pm.hook, kind.hook).get_hookimpls():
+                if impl.plugin_name != plugin_name:
                     continue
                 try:
-                    specs = _call_hook(impl, hook_name, spec_cls)
+                    specs = _call_hook(impl, kind.spec_cls)
                 except Exception as exc:
-                    failed.add(name)
-                    self._mark_broken(name, f"{hook_name}(): {_describe(exc)}")
-                    continue
-                declared.setdefault(name, []).append((kind, specs))
-        # a plugin whose hook failed contributes nothing at all: half a plugin is worse than none.
-        # Names are claimed in registration order (built-ins first), not in hook-call order.
-        for name in list(self.plugins):
-            for kind, specs in declared.get(name, []):
-                for spec in specs:
-                    self._add_spec(kind, dataclasses.replace(spec, plugin=name))
+                    raise _HookFailed(f"{kind.hook}(): {_describe(exc)}") from exc
+                declared[kind.key] = [dataclasses.replace(spec, plugin=plugin_name) for spec in specs]
+        return declared
 
-    def _add_spec(self, kind: str, spec: Any) -> None:
-        table = self._specs[kind]
-        if spec.name in table:
-            owner = table[spec.name].plugin
-            self.broken.append(BrokenPlugin(spec.plugin, self._dist(spec.plugin), (
-                f"{KINDS[kind][2]} name {spec.name!r} is already provided by plugin {owner!r} "
-                f"({self._dist(owner) or 'no distribution'}); the one from {spec.plugin!r} was skipped")))
-            return
-        table[spec.name] = spec
 
-    def _mark_broken(self, plugin_name: str, error: str) -> None:
-        info = self.plugins.pop(plugin_name, None)
-        if info is not None and info.builtin:
-            raise PluginError(f"built-in plugin {plugin_name} is broken: {error}")
-        self.broken.append(BrokenPlugin(plugin_name, info.distribution if info else "", error))
-        for table in self._specs.values():
-            for key in [k for k, s in table.items() if s.plugin == plugin_name]:
-                del table[key]
-
-    def _dist(self, plugin_name: str) -> str:
-        info = self.plugins.get(plugin_name)
-        return info.distribution if info else ""
-
-def _call_hook(impl: Any, hook_name: str, spec_cls: type) -> list[Any]:
+def _call_hook(impl: Any, spec_cls: type) -> list[Any]:
     """Call one plugin's hook and insist on a list of well-formed ``spec_cls`` records."""
     result = impl.function()
     if result is None:

@@ -93,6 +93,8 @@ def run_nst(args: list[str], site: Path | None = None, **env_extra: str) -> subp
     env = {k: v for k, v in os.environ.items() if k not in ("NST_DISABLE_PLUGIN_AUTOLOAD", "NST_BLOCK_PLUGINS")}
     if site is not None:
         env["PYTHONPATH"] = os.pathsep.join([str(site), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+        # the plugin index (which plugin declares which names) beside the throwaway plugins, not in ~/.cache
+        env.setdefault("NST_PLUGIN_INDEX", str(site.parent / "plugin-index.json"))
     # the real example plugins are tested elsewhere; here they would only slow the checks down
     env["NST_BLOCK_PLUGINS"] = "hed,meancov,gif"
     env.update(env_extra)

@@ -30,6 +30,12 @@ def needs(dist: str):
     return pytest.mark.skipif(not installed(dist), reason=f"{dist} is not installed (run scripts/install_plugins.sh)")
 
 
+@pytest.fixture(autouse=True)
+def own_plugin_index(tmp_path, monkeypatch):
+    # which plugin declares which names: written by the runs below, kept out of the user's ~/.cache
+    monkeypatch.setenv("NST_PLUGIN_INDEX", str(tmp_path / "plugin-index.json"))
+
+
 def run_nst(args, **env):
     return run_with_blocklist(args, NST_BLOCK_PLUGINS="", **env)
 

@@ -9,7 +9,8 @@ import pytest
 from nst_pipeline.config import make_config
 from nst_pipeline.errors import ConfigError
 from nst_pipeline.gatys.job import build_terms
-from nst_pipeline.plugin import LossTerm, LossTermSpec, NoOptions, PluginOptions, hookimpl
+from nst_pipeline.plugin import (BackboneSpec, FrameSourceSpec, LossTerm, LossTermSpec, MethodSpec, NoOptions,
+                                 PluginOptions, hookimpl)
 from nst_pipeline.registry import Registry
 from test_plugins_dists import BROKEN, GOOD, make_dist, make_zoo
 
@@ -23,6 +24,7 @@ def on_path(tmp_path, monkeypatch):
     site.mkdir()
     monkeypatch.syspath_prepend(str(site))
     monkeypatch.setenv("NST_BLOCK_PLUGINS", "hed,meancov,gif")
+    monkeypatch.setenv("NST_PLUGIN_INDEX", str(tmp_path / "plugin-index.json"))
     importlib.invalidate_caches()
     return site
 
@@ -176,3 +178,11 @@ def test_generator_hooks_and_class_instance_plugins_work():
 
     reg = Registry(autoload=False, extra_plugins=[Plugin()])
     assert reg.loss("gen-term").plugin == "gen" and not reg.broken
+
+
+def test_typed_lookups_return_their_kind_of_record_and_no_other(registry):
+    assert isinstance(registry.backbone("tiny"), BackboneSpec) and isinstance(registry.loss("style"), LossTermSpec)
+    assert isinstance(registry.source("image"), FrameSourceSpec) and isinstance(registry.method("fast"), MethodSpec)
+    assert registry.get("loss", "tv") is registry.loss("tv")
+    with pytest.raises(ConfigError, match=r"unknown backbone 'style'\. Available: .*tiny"):
+        registry.backbone("style")

@@ -9,7 +9,12 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import PluginError
-from ..registry import KINDS, Registry, get_registry
+from ..plugin_loading import KINDS
+from ..registry import Registry, get_registry
+from .common import console
+
+#: importing a plugin module that declares specs should take a few milliseconds; torch takes a second
+SLOW_IMPORT_S = 0.2
 
 plugins_app = typer.Typer(help="List installed plugins and check that they conform.", no_args_is_help=True)
 
@@ -19,10 +24,10 @@ def list_command() -> None:
     """Every backbone, loss term, frame source and method, with its plugin, distribution and version."""
     registry = get_registry()
     rows = [("KIND", "NAME", "PLUGIN", "DISTRIBUTION", "VERSION", "SUMMARY")]
-    for kind, (_, _, label) in KINDS.items():
-        for spec in registry.specs(kind):
+    for kind in KINDS.values():
+        for spec in registry.specs(kind.key):
             info = registry.info(spec)
-            rows.append((label, spec.name, "builtin" if info.builtin else spec.plugin,
+            rows.append((kind.label, spec.name, "builtin" if info.builtin else spec.plugin,
                          info.distribution or "-", info.version or "-", spec.summary))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     for row in rows:
@@ -51,9 +56,10 @@ def check_command(
     sample: Annotated[Optional[list[Path]], typer.Option("--sample", help="A file to check frame sources on (repeatable).")] = None,
 ) -> None:
     """Run the conformance kit (nst_pipeline.testing) on installed plugins."""
+    registry = get_registry()
+    registry.load_all()  # before the kit imports torch: a plugin importing torch is timed doing it
     from .. import testing
 
-    registry = get_registry()
     chosen = _select(registry, names, builtins)
     broken = [b for b in registry.broken if not names or {b.name, b.distribution} & set(names)]
     if not chosen and not broken:
@@ -61,13 +67,14 @@ def check_command(
             raise PluginError(f"no plugin matches {', '.join(names)}")
         _say("no third-party plugins are installed: nothing to check (--builtins checks the built-ins)")
         return
+    _warn_slow_imports(registry, chosen, names)
     failures = len(broken)
     for b in broken:
         _say(f"FAIL {b.name} ({b.distribution or 'no distribution'}): {b.error}")
     with tempfile.TemporaryDirectory(prefix="nst-check-") as tmp:
         samples = [*(sample or []), *testing.write_samples(tmp)]
         for kind, spec in chosen:
-            label = f"{KINDS[kind][2]} {spec.name} ({registry.info(spec).distribution or spec.plugin})"
+            label = f"{KINDS[kind].label} {spec.name} ({registry.info(spec).distribution or spec.plugin})"
             try:
                 passed = testing.check_spec(kind, spec, samples)
             except testing.NotExercised as exc:
@@ -82,6 +89,17 @@ def check_command(
                 _say(f"       - {line}")
     if failures:
         raise PluginError(f"{failures} plugin check(s) failed")
+
+
+def _warn_slow_imports(registry: Registry, chosen: list[tuple[str, object]], names: list[str] | None) -> None:
+    # every name the module declares costs that import, and so does every `nst video` for a source
+    asked = {spec.plugin for _, spec in chosen} | set(names or ())
+    for p in registry.plugins.values():
+        if p.import_seconds > SLOW_IMPORT_S and (not names or {p.name, p.distribution} & asked):
+            console.print(f"warning: plugin {p.name} ({p.distribution or 'no distribution'}) took "
+                          f"{p.import_seconds:.2f} s to import, and a run that needs any of its names pays that; "
+                          "import heavy modules (torch, ...) inside the factory, not at the module's top "
+                          "(docs/plugins.md, \"Keep the import light\")")
 
 
 def _select(registry: Registry, names: list[str] | None, builtins: bool) -> list[tuple[str, object]]:
