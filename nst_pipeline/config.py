@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ConfigError, unknown_name_message
 
+#: gatys/optimize.py makes them (its OPTIMIZERS table, which needs torch: the schema does not
+#: import it, so the names are written here and tests/test_config.py keeps the two equal)
 Optimizer = Literal["lbfgs", "adam", "adamax", "adadelta", "sgd"]
 TargetsBy = Literal["torch", "onnx", "auto"]
 WarmStart = Literal["prev-warped", "prev", "content"]

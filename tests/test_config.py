@@ -43,6 +43,15 @@ def test_bad_values_are_one_line_naming_the_option(options, message):
     assert message in str(info.value) and "\n" not in str(info.value)
 
 
+def test_the_schema_names_the_optimizers_the_optimizer_table_makes():
+    import typing
+
+    from nst_pipeline.config import Optimizer
+    from nst_pipeline.gatys.optimize import OPTIMIZERS
+
+    assert sorted(typing.get_args(Optimizer)) == sorted(OPTIMIZERS)
+
+
 def test_clip_messages_use_the_commands_spelling(tmp_path):
     with pytest.raises(ConfigError, match=r"--steps: Input should be greater than or equal to 0"):
         split_options({"styles": ["s.png"], "steps": -1}, "image")

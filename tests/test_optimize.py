@@ -100,7 +100,7 @@ def _conv_objective():
 @pytest.mark.parametrize("name,lr,decay_every", [("lbfgs", None, 0), ("adam", None, 0), ("sgd", 0.5, 3)])
 def test_tol_zero_is_the_old_loop_bit_for_bit(name, lr, decay_every):
     start = torch.rand(1, 3, 12, 12, generator=torch.Generator().manual_seed(0))
-    schedule = Schedule(name, lr, decay_every, 0.5).check()
+    schedule = Schedule(name, lr, decay_every, 0.5)
     old = _old_run(start, _conv_objective(), 12, schedule)
     stopper = Stopper(12, tol=0.0)
     new = optimize.run(start, _conv_objective(), 12, schedule, stopper=stopper)
@@ -170,12 +170,19 @@ def test_non_finite_loss_is_reported_then_refused():
     assert len(seen) == 1
 
 
-def test_schedule_from_config_and_its_checks():
-    class Cfg:
-        optimizer, lr, lr_decay_every, lr_decay = "adam", None, 0, 0.5
+def test_schedule_from_config_and_the_optimizer_table():
+    from nst_pipeline.config import make_config
 
-    assert Schedule.from_config(Cfg()) == Schedule("adam", None, 0, 0.5)
-    assert Schedule.from_config(Cfg()).learning_rate == optimize.DEFAULT_LR["adam"]
-    Cfg.optimizer = "lbgfs"
-    with pytest.raises(ConfigError, match="lbfgs"):
-        Schedule.from_config(Cfg())
+    config = make_config(styles=("s.png",), optimizer="sgd", lr_decay_every=3)
+    schedule = Schedule.from_config(config)
+    assert schedule == Schedule("sgd", None, 3, config.lr_decay) and schedule.learning_rate == 1e-3
+    assert Schedule.from_config(make_config(styles=("s.png",), lr=0.5)).learning_rate == 0.5
+    # the settings every image so far was made with (a change here changes pixels)
+    lbfgs = optimize.make_optimizer([torch.zeros(1, requires_grad=True)], Schedule("lbfgs", None, 0, 0.5))
+    assert isinstance(lbfgs, torch.optim.LBFGS)
+    assert {k: lbfgs.defaults[k] for k in ("lr", "max_iter", "history_size", "tolerance_grad", "tolerance_change")} == \
+        {"lr": 1.0, "max_iter": 1, "history_size": 50, "tolerance_grad": -1, "tolerance_change": -1}
+    sgd = optimize.make_optimizer([torch.zeros(1, requires_grad=True)], schedule)
+    assert isinstance(sgd, torch.optim.SGD) and sgd.defaults["momentum"] == 0.9
+    assert {n: k.lr for n, k in OPTIMIZERS.items()} == {"lbfgs": 1.0, "adam": 0.02, "adamax": 0.04, "adadelta": 1.0,
+                                                        "sgd": 1e-3}

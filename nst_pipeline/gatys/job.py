@@ -91,7 +91,7 @@ def load_styles(config: StyleConfig) -> list[torch.Tensor]:
 
 def build_job(config: StyleConfig, registry: Registry, video: bool = False) -> Job:
     """Resolve every name and load every input of ``config`` (``config.size`` must be set)."""
-    schedule = Schedule(config.optimizer, config.lr, config.lr_decay_every, config.lr_decay).check()
+    schedule = Schedule.from_config(config)
     device = resolve_device(config.device)
     styles = load_styles(config)
     terms = build_terms(config, registry, video)

@@ -8,12 +8,29 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..errors import ConfigError, unknown_name_message
+from ..errors import ConfigError
 from .stopping import Stopper
 
-OPTIMIZERS = ("lbfgs", "adam", "adamax", "adadelta", "sgd")
-# learning rates for an image in [0, 1]; L-BFGS takes unit steps along its quasi-Newton direction
-DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02, "adamax": 0.04, "adadelta": 1.0, "sgd": 1e-3}
+
+@dataclass(frozen=True)
+class OptimizerKind:
+    make: type[torch.optim.Optimizer]
+    lr: float                      # the default learning rate, for an image in [0, 1]
+    settings: dict                 # everything else, fixed
+
+
+#: every optimizer by its --optimizer name (the schema's ``config.Optimizer`` lists the same
+#: names, torch-free; tests/test_config.py keeps the two equal)
+OPTIMIZERS = {
+    # one objective evaluation per step() call, its history kept across calls; unit steps
+    # along the quasi-Newton direction
+    "lbfgs": OptimizerKind(torch.optim.LBFGS, 1.0, {"max_iter": 1, "history_size": 50,
+                                                    "tolerance_grad": -1, "tolerance_change": -1}),
+    "adam": OptimizerKind(torch.optim.Adam, 0.02, {}),
+    "adamax": OptimizerKind(torch.optim.Adamax, 0.04, {}),
+    "adadelta": OptimizerKind(torch.optim.Adadelta, 1.0, {}),
+    "sgd": OptimizerKind(torch.optim.SGD, 1e-3, {"momentum": 0.9}),
+}
 
 
 @dataclass(frozen=True)
@@ -39,42 +56,24 @@ class StepReport:
 @dataclass(frozen=True)
 class Schedule:
     optimizer: str
-    lr: float | None           # None: the optimizer's default (DEFAULT_LR)
+    lr: float | None           # None: the optimizer's default (OPTIMIZERS)
     decay_every: int           # multiply lr by ``decay`` every N steps (0: constant)
     decay: float
 
     @classmethod
     def from_config(cls, config) -> "Schedule":
-        """The optimizer settings of a :class:`~nst_pipeline.config.StyleConfig`, checked."""
-        return cls(config.optimizer, config.lr, config.lr_decay_every, config.lr_decay).check()
-
-    def check(self) -> "Schedule":
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(unknown_name_message("optimizer", self.optimizer, OPTIMIZERS))
-        if self.lr is not None and not (self.lr > 0 and math.isfinite(self.lr)):
-            raise ConfigError(f"learning rate must be a positive number, got {self.lr}")
-        if self.decay_every < 0 or not (0 < self.decay <= 1):
-            raise ConfigError("lr decay needs --lr-decay-every >= 0 and 0 < --lr-decay <= 1")
-        return self
+        """The optimizer settings of a :class:`~nst_pipeline.config.StyleConfig` (which has
+        checked every value)."""
+        return cls(config.optimizer, config.lr, config.lr_decay_every, config.lr_decay)
 
     @property
     def learning_rate(self) -> float:
-        return self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
+        return self.lr if self.lr is not None else OPTIMIZERS[self.optimizer].lr
 
 
 def make_optimizer(params, schedule: Schedule) -> torch.optim.Optimizer:
-    lr = schedule.learning_rate
-    name = schedule.optimizer
-    if name == "lbfgs":
-        # one objective evaluation per step() call; state (history) persists across calls
-        return torch.optim.LBFGS(params, lr=lr, max_iter=1, history_size=50, tolerance_grad=-1, tolerance_change=-1)
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr)
-    if name == "adamax":
-        return torch.optim.Adamax(params, lr=lr)
-    if name == "adadelta":
-        return torch.optim.Adadelta(params, lr=lr)
-    return torch.optim.SGD(params, lr=lr, momentum=0.9)
+    kind = OPTIMIZERS[schedule.optimizer]
+    return kind.make(params, lr=schedule.learning_rate, **kind.settings)
 
 
 def run(
