@@ -29,11 +29,6 @@ def config(style, **kw):
     return make_config(**{**base, **kw})
 
 
-def test_bad_targets_value_is_a_config_error(registry, make_image):
-    with pytest.raises(ConfigError, match="--targets value 'onxx'.*Did you mean 'onnx'"):
-        build_job(config(make_image("s.png"), targets="onxx"), registry)
-
-
 def test_onnx_targets_export_once_into_the_cache(registry, make_image, cache):
     job = build_job(config(make_image("s.png"), targets="onnx"), registry)
     assert isinstance(job.encoder, OnnxFeatures)

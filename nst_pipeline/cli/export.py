@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import ConfigError, OutputError
+from ..onnxrt.metadata import MIN_OPSET, OPSET
 from . import common as c
 
 export_app = typer.Typer(help="Export models for other runtimes.", no_args_is_help=True)
@@ -41,7 +42,7 @@ def onnx_command(
     backbone_option: c.BackboneOption = None,
     pooling: c.Pooling = None,
     weights: c.Weights = None,
-    opset: Annotated[int, typer.Option("--opset", help="ONNX opset (17 or newer).")] = 18,
+    opset: Annotated[int, typer.Option("--opset", help=f"ONNX opset ({MIN_OPSET} or newer).")] = OPSET,
     verify: Annotated[bool, typer.Option("--verify/--no-verify", help="Compare with torch at two sizes before writing.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
 ) -> None:

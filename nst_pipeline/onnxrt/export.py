@@ -25,10 +25,8 @@ from .. import __version__
 from ..backbones.base import Backbone
 from ..errors import ConfigError, OutputError
 from ..images import atomic_write
-from .metadata import INPUT_DESCRIPTION, INPUT_NAME, ModelInfo
+from .metadata import INPUT_DESCRIPTION, INPUT_NAME, MIN_OPSET, OPSET, ModelInfo
 
-#: opset 18 is what the dynamo exporter targets natively; the issue asks for 17+
-OPSET = 18
 #: largest relative error (max |onnx - torch| / max |torch|, per layer) an export may show
 TOLERANCE = 1e-4
 
@@ -179,8 +177,8 @@ def relative_error(got: torch.Tensor, expected: torch.Tensor) -> float:
 def export_backbone(backbone: Backbone, layers: Sequence[str], path: str | os.PathLike, *,
                     backbone_name: str, check: bool = True, opset: int = OPSET) -> tuple[ModelInfo, Verification | None]:
     """Write ``path`` atomically; with ``check`` it must pass the full checker and the torch comparison."""
-    if opset < 17:
-        raise ConfigError(f"opset {opset} is too old; use 17 or newer")
+    if opset < MIN_OPSET:
+        raise ConfigError(f"opset {opset} is too old; use {MIN_OPSET} or newer")
     if not list(layers):
         raise ConfigError("no layers to export")
     info = model_info(backbone, layers, backbone_name)

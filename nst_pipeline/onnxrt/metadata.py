@@ -11,9 +11,13 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from ..errors import ConfigError
-from ..errors import unknown_name_message
+from ..errors import ConfigError, unknown_name_message
 
+#: the opset an export writes: what the dynamo exporter targets natively (here, not in
+#: export.py, so that `nst export --help` shows it without importing torch and onnx)
+OPSET = 18
+#: the oldest opset an export accepts (the issue asks for 17+)
+MIN_OPSET = 17
 PREFIX = "nst."
 #: bump when the meaning of a key changes; the runtime refuses formats it does not know
 FORMAT_VERSION = "1"

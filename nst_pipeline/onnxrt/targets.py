@@ -18,24 +18,22 @@ import torch
 
 from ..backbones.base import Backbone
 from ..backbones.weights import cache_dir
-from ..errors import ConfigError, NSTError, OutputError, unknown_name_message
+from ..errors import ConfigError, NSTError, OutputError
 from ..images import atomic_write
 from .backbone import OnnxBackbone
-from .export import OPSET, export_backbone
-from .metadata import FORMAT_VERSION
+from .export import export_backbone
+from .metadata import FORMAT_VERSION, OPSET
 from .runtime import OnnxFeatures
 
-CHOICES = ("torch", "onnx", "auto")
 #: auto times both encoders on a square image of at most this side (targets are computed
 #: at every pyramid level, so a mid-sized image is the representative case)
 AUTO_PROBE_SIDE = 256
 
 
 def resolve_target_encoder(config, backbone: Backbone, layers: Sequence[str], device: torch.device) -> Callable | None:
-    """An encoder for targets, or ``None`` to let the torch backbone compute them."""
+    """An encoder for targets, or ``None`` to let the torch backbone compute them
+    (``config.targets`` is one of the schema's ``TargetsBy``)."""
     choice = config.targets
-    if choice not in CHOICES:
-        raise ConfigError(unknown_name_message("--targets value", choice, CHOICES))
     if choice == "torch" or isinstance(backbone, OnnxBackbone) or not layers:
         return None
     layers = backbone.check_layers(layers)
