@@ -14,7 +14,6 @@ import typer
 
 from ..errors import ConfigError
 from . import common as c
-from .evaluate import eval_app
 
 
 def load_inputs(output: Path, content: Path, styles: list[Path]):
@@ -55,7 +54,6 @@ def pick_encoder(onnx: Path | None, backbone: str | None, backbone_option, pooli
     return net, net.default_content_layers, net.default_style_layers, f"torch:{name}"
 
 
-@eval_app.command("style")
 def style_command(
     output: Annotated[Path, typer.Argument(help="The finished (stylized) image.")],
     content: Annotated[Path, typer.Option("--content", "-c", help="The content image it was made from.")],

@@ -9,10 +9,8 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import InputError
-from .evaluate import eval_app
 
 
-@eval_app.command("temporal")
 def temporal_command(
     original: Annotated[str, typer.Argument(help="The original clip (video file, image folder or glob).")],
     stylized: Annotated[str, typer.Argument(help="The stylized clip, frame for frame (video file, folder or glob).")],
