@@ -17,7 +17,8 @@ from .errors import OutputError
 
 #: the files a frame-folder sink writes (sinks/folder.py) and its atomic-write temp files
 FRAME_FILE = re.compile(r"\.?frame_\d{6}(\..*)?\.png")
-#: the file that marks a folder as an nst work folder (video/workdir.py)
+#: the file that marks a folder as an nst work folder (video/workdir.py writes it; defined
+#: here, the light module, so that checking an output imports no numpy or Pillow)
 MANIFEST = "manifest.json"
 
 

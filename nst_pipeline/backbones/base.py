@@ -7,8 +7,7 @@ from collections.abc import Iterable, Sequence
 import torch
 from torch import nn
 
-from ..errors import ConfigError, InputError
-from ..errors import unknown_name_message
+from ..errors import ConfigError, InputError, unknown_name_message
 
 
 class Backbone(nn.Module):

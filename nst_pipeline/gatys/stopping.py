@@ -21,7 +21,6 @@ from ..errors import ConfigError
 Clock = Callable[[], float]
 
 CONVERGED, CAP, BUDGET = "converged", "cap", "budget"
-STOP_REASONS = (CONVERGED, CAP, BUDGET)
 #: steps over which the relative improvement is measured (chosen in scripts/bench_stopping.py)
 WINDOW = 5
 

@@ -19,14 +19,13 @@ class Targets:
     previous result warped to this frame (1x3xHxW) and where that warp is trusted
     (1x1xHxW in [0, 1]); a term that needs them and finds None contributes zero.
     ``style_cache`` (one dict per style image) lets a caller keep style features across
-    frames: the dicts are filled in place. ``extras`` carries anything else per frame.
+    frames: the dicts are filled in place.
     """
 
     backbone: nn.Module
     content: torch.Tensor
     styles: Sequence[torch.Tensor] = ()
     style_blend: Sequence[float] = ()
-    extras: dict[str, torch.Tensor] = field(default_factory=dict)
     previous_warped: torch.Tensor | None = None
     previous_confidence: torch.Tensor | None = None
     style_cache: Sequence[dict] | None = field(default=None, repr=False)

@@ -31,9 +31,6 @@ class WarpingError:
         return {"warping_error": self.mean, **asdict(self)}
 
 
-as_float = to_float
-
-
 def pair_error(stylized_prev: np.ndarray, stylized: np.ndarray, pair) -> float:
     warped = pair.warp_previous(stylized_prev)
     sq = np.sum((stylized - warped) ** 2, axis=2)
@@ -59,8 +56,8 @@ def warping_error(original: Iterable[np.ndarray], stylized: Iterable[np.ndarray]
             orig = next(originals)
         except StopIteration:
             raise InputError(f"the stylized clip has more frames than the original ({index}+ vs {index})") from None
-        styl = as_float(styl)
-        orig = resize_frame(as_float(orig), styl.shape[:2])
+        styl = to_float(styl)
+        orig = resize_frame(to_float(orig), styl.shape[:2])
         size = (styl.shape[1], styl.shape[0])
         if prev_styl is not None:
             if prev_styl.shape != styl.shape:

@@ -19,8 +19,7 @@ from PIL import Image
 
 from .. import images
 from ..errors import ConfigError, OutputError
-
-MANIFEST = "manifest.json"
+from ..outputs import MANIFEST
 FORMAT_VERSION = 1
 
 
