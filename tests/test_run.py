@@ -77,7 +77,7 @@ def test_first_frame_start_never_leaks_into_later_frames(registry, style, make_i
     run(Frames(frames), sink, method(registry, style), make_clip(first_steps=0, steps=0, warm_start="content",
                                                                first_init=start))
     assert np.abs(sink.kept[0].astype(int) - frames[0]).mean() > 20     # frame 1 starts from noise / the image
-    for out, frame in zip(sink.kept[1:], frames[1:]):
+    for out, frame in zip(sink.kept[1:], frames[1:], strict=True):
         assert np.array_equal(out, frame)                              # later frames from their content
 
 
@@ -97,7 +97,8 @@ def test_stylize_frames_continues_a_clip_from_given_previous(registry, style):
     whole = [r for r, _ in stylize_frames(m, frames, clip)]
     tail = [r for r, _ in stylize_frames(method(registry, style), frames[2:], clip, first_index=2,
                                          previous=(frames[1], whole[1]))]
-    for a, b in zip(whole[2:], tail):
+    assert len(tail) == 2
+    for a, b in zip(whole[2:], tail, strict=True):
         assert np.array_equal(a, b)
 
 

@@ -92,7 +92,8 @@ def test_folder_sink_and_source_round_trip_in_natural_order(tmp_path):
     for location in (str(loose), str(loose / "f*.png"), str(tmp_path / "frames")):
         src = ImageFolderSource(location)
         got = [(np.asarray(a) * 255 + 0.5).astype(np.uint8) for a in src]
-        assert src.frame_count == 12 and all(np.array_equal(a, b) for a, b in zip(got, frames))
+        assert src.frame_count == 12 and len(got) == 12   # counted from the listing, and by iterating
+        assert all(np.array_equal(a, b) for a, b in zip(got, frames, strict=True))
 
 
 def test_folder_with_frames_of_changing_size(tmp_path):
@@ -112,7 +113,8 @@ def test_raw_stream_round_trip():
             sink.write(f)
     assert len(buf.getvalue()) == 3 * 10 * 6 * 3
     src = RawStreamSource(StreamOptions(frame_size="10x6", fps=5), io.BytesIO(buf.getvalue()))
-    assert all(np.array_equal(a, b) for a, b in zip(src, frames))
+    got = list(src)
+    assert len(got) == 3 and all(np.array_equal(a, b) for a, b in zip(got, frames, strict=True))
 
 
 @pytest.mark.parametrize("extra, message", [(-7, "ended inside frame 3: got 173 of 180"), (5, "frame 4: got 5 of 180")])

@@ -35,7 +35,7 @@ def test_reads_every_frame_exactly(tmp_path, suffix, extra):
         got = list(source)
         assert source.frame_count == 5 and source.fps == pytest.approx(20.0)
     assert len(got) == 5
-    for want, have in zip(frames, got):
+    for want, have in zip(frames, got, strict=True):
         assert have.dtype == np.uint8 and have.shape == want.shape
         assert np.abs(have.astype(int) - want).max() <= 3  # GIF palettes round a little
 
@@ -45,7 +45,7 @@ def test_partial_gif_frames_are_composited_onto_the_previous_one(tmp_path):
     frames = square_frames(3)
     path = save_animation(tmp_path / "a.gif", frames, duration=100, optimize=False)
     got = list(nst_gif.AnimatedImageSource(str(path)))
-    assert all(np.abs(g.astype(int) - f).max() <= 3 for g, f in zip(got, frames))
+    assert len(got) == 3 and all(np.abs(g.astype(int) - f).max() <= 3 for g, f in zip(got, frames, strict=True))
 
 
 @pytest.mark.parametrize("suffix", [".gif", ".png"])
