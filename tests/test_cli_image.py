@@ -61,6 +61,8 @@ def test_seed_gives_identical_output(pair, tmp_path, capsys):
 
 
 def test_multiple_styles_original_colors_and_odd_formats(make_image, tmp_path, capsys):
+    from nst_pipeline import frames, images
+
     content = make_image("c.png", (40, 48), mode="RGBA", seed=3)
     s1 = make_image("s1.png", (32, 32), mode="L", seed=4)
     s2 = make_image("s2.tif", (36, 30), seed=5)
@@ -69,14 +71,30 @@ def test_multiple_styles_original_colors_and_odd_formats(make_image, tmp_path, c
                    "--original-colors", "-o", out, *FAST, "--optimizer", "adam"], capsys)
     assert rc == 0, err
     assert Image.open(out).size == (40, 48)
+    # the style went into the luminance only: the content's chroma (I, Q) stays. The mean, as
+    # JPEG's chroma subsampling moves single pixels (here, without the flag, the mean moves 0.007)
+    yiq_out = frames.rgb_to_yiq(images.load_array(out))
+    yiq_content = frames.rgb_to_yiq(images.tensor_to_frame(images.resize(images.load_image(content), (48, 40))))
+    assert np.abs(yiq_out[..., 1:].mean((0, 1)) - yiq_content[..., 1:].mean((0, 1))).max() < 0.002
+    assert np.abs(yiq_out[..., 0] - yiq_content[..., 0]).mean() > 0.01      # while the luminance changed
 
 
 @pytest.mark.parametrize("optimizer", ["adamax", "adadelta", "sgd"])
 def test_every_optimizer_runs(pair, tmp_path, capsys, optimizer):
+    from nst_pipeline.gatys.optimize import OPTIMIZERS
+
     content, style = pair
-    rc, err = run(["image", content, "-s", style, "-o", tmp_path / "o.png", "--size", "32", "--steps", "2",
-                   "--levels", "1", "-q", "--optimizer", optimizer, "--lr-decay-every", "1"], capsys)
-    assert rc == 0, err
+    outs, log = [], tmp_path / "log.jsonl"
+    for steps in ("0", "4"):
+        outs.append(tmp_path / f"o{steps}.png")
+        rc, err = run(["image", content, "-s", style, "-o", outs[-1], "--size", "32", "--steps", steps, "--levels", "1",
+                       "-q", "--optimizer", optimizer, "--lr-decay-every", "1", "--log-json", log], capsys)
+        assert rc == 0, err
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    # this optimizer's default rate, halved after every step; and it made the loss fall
+    assert [r["lr"] for r in records] == pytest.approx([OPTIMIZERS[optimizer].lr * 0.5 ** k for k in range(4)])
+    assert records[-1]["loss"] < records[0]["loss"]
+    assert not np.array_equal(np.asarray(Image.open(outs[1])), np.asarray(Image.open(outs[0])))  # not the start
 
 
 def _bad(args, capsys, match, code=2):
