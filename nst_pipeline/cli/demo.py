@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+from .common import DEFAULT_STYLE, SAMPLES, console, reporter
+
+PHOTO = SAMPLES / "content" / "bbb_frame.jpg"
+#: 24 frames of Big Buck Bunny (CC BY 3.0, Blender Foundation)
+CLIP = SAMPLES / "video" / "bbb_clip.mp4"
+#: the picture's budget (its size is --size)
+PICTURE_RUN = {"steps": 60, "seed": 0}
+#: the clip small and with few steps, so that it ends in minutes on a laptop CPU; resume picks
+#: up an interrupted demo
+CLIP_RUN = {"size": 128, "first_steps": 40, "steps": 8, "seed": 0, "resume": True}
 
 
 def demo_command(
@@ -16,21 +25,24 @@ def demo_command(
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.", metavar="TEXT")] = "auto",
 ) -> None:
     """Stylize the bundled sample photo with a bundled painting, and a short clip."""
+    run_demo(out_dir, size=size, device=device)
+
+
+def run_demo(out_dir: Path, *, size: int, device: str, picture: dict | None = None, clip: dict | None = None,
+             registry=None) -> tuple[Path, Path, int]:
+    """Both demo runs into ``out_dir``: ``(picture, clip, frames written)``. ``picture`` and
+    ``clip`` override the runs' options (tests: a tiny backbone, a tiny budget)."""
     from ..api import stylize_image, stylize_video
-    from .common import console, reporter
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    style = SAMPLES / "style" / "starry_night.jpg"
-    picture = out_dir / "bbb_starry_night.png"
+    picture_out = out_dir / "bbb_starry_night.png"
     with reporter("auto", False, video=False) as shown:
-        stylize_image(SAMPLES / "content" / "bbb_frame.jpg", style, picture, size=size, steps=60, device=device,
-                      seed=0, on_step=shown.step, on_plan=shown.plan)
-    console.print(f"wrote {picture}")
-    # 24 frames of Big Buck Bunny (CC BY 3.0, Blender Foundation); small and few steps so it
-    # ends in minutes on a laptop CPU; resume picks up an interrupted demo
-    clip = out_dir / "bbb_clip_starry_night.mp4"
+        stylize_image(PHOTO, DEFAULT_STYLE, picture_out, on_step=shown.step, on_plan=shown.plan, registry=registry,
+                      **{**PICTURE_RUN, "size": size, "device": device, **(picture or {})})
+    console.print(f"wrote {picture_out}")
+    clip_out = out_dir / "bbb_clip_starry_night.mp4"
     with reporter("auto", False, video=True) as shown:
-        frames = stylize_video(SAMPLES / "video" / "bbb_clip.mp4", style, clip, size=128, first_steps=40, steps=8,
-                               device=device, seed=0, resume=True, on_step=shown.step, on_frame=shown.frame,
-                               on_plan=shown.plan)
-    console.print(f"wrote {clip} ({frames} frames)")
+        frames = stylize_video(CLIP, DEFAULT_STYLE, clip_out, on_step=shown.step, on_frame=shown.frame,
+                               on_plan=shown.plan, registry=registry, **{**CLIP_RUN, "device": device, **(clip or {})})
+    console.print(f"wrote {clip_out} ({frames} frames)")
+    return picture_out, clip_out, frames
