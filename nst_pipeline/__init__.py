@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from .errors import NSTError  # noqa: E402
-from .hookspecs import hookimpl, hookspec  # noqa: E402
-from .specs import BackboneSpec, FrameSourceSpec, LossTermSpec, NoOptions, PluginOptions  # noqa: E402
+from .errors import NSTError
+from .hookspecs import hookimpl, hookspec
+from .specs import BackboneSpec, FrameSourceSpec, LossTermSpec, NoOptions, PluginOptions
+from .version import __version__
 
 
 def __getattr__(name):

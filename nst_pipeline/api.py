@@ -30,15 +30,11 @@ def _registry(registry):
 def stylize_tensor(content, styles: Styles, *, on_step: Callable | None = None, registry=None, **options):
     """Stylize a 1x3xHxW RGB tensor in [0, 1]; returns the stylized 1x3xHxW tensor (on the CPU)."""
     from . import images
-    from .methods.build import build_method, resolve_size
-    from .methods.base import FrameTask
-    from .pipeline import first_start
+    from .clips import Listeners, stylize_frame
 
     config, clip = split_options({**options, "styles": _styles(styles)}, "image")
-    frame = images.tensor_to_frame(content)
-    config = resolve_size(config, (frame.shape[1], frame.shape[0]), still=True, exact=False)
-    method = build_method(config, _registry(registry), video=False)
-    result = method.stylize(FrameTask(0, frame, True, clip.first_steps, first_start(clip)), on_step)
+    result = stylize_frame(images.tensor_to_frame(content), config, clip, registry=_registry(registry),
+                           listen=Listeners(on_step=on_step))
     return images.frame_to_tensor(result)
 
 
@@ -52,11 +48,11 @@ def stylize_image(content: PathLike, styles: Styles, output: PathLike | None = N
     ``on_plan`` hears the run's :class:`~nst_pipeline.methods.build.Plan` (level sizes, step caps) first.
     """
     from . import images
-    from .clips import stylize_still
+    from .clips import Listeners, stylize_still
 
     config, clip = split_options({**options, "styles": _styles(styles)}, "image")
-    outcome = stylize_still(content, output, config, clip, registry=_registry(registry), on_step=on_step,
-                            on_plan=on_plan)
+    outcome = stylize_still(content, output, config, clip, registry=_registry(registry),
+                            listen=Listeners(on_plan, on_step))
     return images.frame_to_tensor(outcome.result)
 
 
@@ -67,11 +63,12 @@ def stylize_video(input: PathLike, styles: Styles, output: PathLike, *, on_step:
     """Stylize a clip (video file, image folder or glob) into ``output`` (a video file, or a
     folder for numbered PNGs). Options are ``nst video``'s by their long names (``size``,
     ``first_steps``, ``steps``, ``levels``, ``init``, ``first_init``, ``temporal_weight``,
-    ``start``, ``every``, ``max_frames``, ...). Returns the number of frames written."""
-    from .clips import stylize_clip
+    ``start``, ``every``, ``max_frames``, ``workers``, ...). Returns the number of frames written.
+    ``on_step`` hears every optimizer step, ``on_frame`` every finished frame, with Ray workers too."""
+    from .clips import Listeners, stylize_clip
 
     config, clip = split_options({**options, "styles": _styles(styles)}, "video")
     outcome = stylize_clip(str(input), str(output), config, clip, registry=_registry(registry),
                            frame_size=frame_size, fps=fps, work_dir=Path(work_dir) if work_dir else None,
-                           resume=resume, keep_work=keep_work, on_step=on_step, on_frame=on_frame, on_plan=on_plan)
+                           resume=resume, keep_work=keep_work, listen=Listeners(on_plan, on_step, on_frame))
     return outcome.frames

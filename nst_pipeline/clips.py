@@ -16,9 +16,29 @@ import numpy as np
 from . import images
 from .config import ClipConfig, StyleConfig
 from .errors import ConfigError, OutputError
-from .methods.build import build_method, input_size, make_plan, resolve_size
-from .pipeline import run
+from .methods.base import Method
+from .methods.build import Plan, build_method, input_size, make_plan, resolve_size
+from .pipeline import FrameProducer, LocalFrames, run
+from .reports import FrameReport, StepReport
 from .registry import Registry
+
+
+@dataclass(frozen=True)
+class Listeners:
+    """Who hears a run: its plan (before the first frame), every optimizer step
+    (:class:`~nst_pipeline.reports.StepReport`) and every finished frame
+    (:class:`~nst_pipeline.reports.FrameReport`)."""
+
+    on_plan: Callable[[Plan], None] | None = None
+    on_step: Callable[[StepReport], None] | None = None
+    on_frame: Callable[[FrameReport], None] | None = None
+    #: every N-th step report must carry the image being optimized (``--save-every``): Ray
+    #: workers send it only then; 0 = never needed. In this process every report has it.
+    step_images: int = 0
+
+    def plan(self, plan: Plan) -> None:
+        if self.on_plan is not None:
+            self.on_plan(plan)
 
 
 @dataclass
@@ -30,30 +50,42 @@ class Outcome:
 
 
 def stylize_still(content: str | Path, output: str | Path | None, config: StyleConfig, clip: ClipConfig, *,
-                  registry: Registry, on_step: Callable | None = None, on_plan: Callable | None = None) -> Outcome:
+                  registry: Registry, listen: Listeners = Listeners()) -> Outcome:
     """``nst image``: one frame through the same run, written atomically to ``output``."""
     from .sinks.image import ImageFileSink, MemorySink
 
     out = images.check_output_path(output, [content, *config.styles]) if output is not None else None
-    source = registry.open_source(str(content), kind="image", role="content image")
-    with source:
-        frame = next(iter(source))
-        hw = frame.shape[:2]
-        config = resolve_size(config, (hw[1], hw[0]), still=True, exact=False)
-        method = build_method(config, registry, video=False, frame_hw=tuple(hw))
-        if on_plan is not None:
-            on_plan(make_plan(method, config, clip, (hw[1], hw[0]), 1))
-        sink = ImageFileSink(out) if out is not None else MemorySink()
-        run(source, sink, method, clip.model_copy(update={"start": 0, "every": 1, "max_frames": 1}), on_step=on_step)
+    sink = ImageFileSink(out) if out is not None else MemorySink()
+    with registry.open_source(str(content), kind="image", role="content image") as source:
+        _run_still(source, sink, config, clip, registry, listen)
     result = sink.last if out is not None else sink.kept[-1]
     return Outcome(1, sink.notes, None, result)
+
+
+def stylize_frame(frame: np.ndarray, config: StyleConfig, clip: ClipConfig, *, registry: Registry,
+                  listen: Listeners = Listeners()) -> np.ndarray:
+    """A picture in memory (HxWx3) through the same run; the 8-bit result."""
+    from .sinks.image import MemorySink
+    from .sources.still import ArraySource
+
+    sink = MemorySink()
+    _run_still(ArraySource(frame), sink, config, clip, registry, listen)
+    return sink.kept[-1]
+
+
+def _run_still(source, sink, config: StyleConfig, clip: ClipConfig, registry: Registry, listen: Listeners) -> None:
+    size = input_size(source)
+    config = resolve_size(config, size, still=True, exact=False)
+    with build_method(config, registry, video=False, frame_hw=(size[1], size[0])) as method:
+        listen.plan(make_plan(method, config, clip, size, 1))
+        one = clip.model_copy(update={"start": 0, "every": 1, "max_frames": 1})
+        run(source, sink, one, LocalFrames(method, one, on_step=listen.on_step))
 
 
 def stylize_clip(input: str, output: str, config: StyleConfig, clip: ClipConfig, *, registry: Registry,
                  frame_size: str | None = None, fps: float | None = None, work_dir: Path | None = None,
                  resume: bool = False, keep_work: bool = False, cuts: Collection[int] = frozenset(),
-                 on_step: Callable | None = None, on_frame: Callable | None = None,
-                 on_plan: Callable | None = None) -> Outcome:
+                 listen: Listeners = Listeners()) -> Outcome:
     """``nst video``: a video file, image folder or raw stdin ('-') into a video file,
     a folder of PNGs or raw stdout ('-'), resumable through a work folder."""
     from .sinks import check_sink, open_sink
@@ -68,48 +100,44 @@ def stylize_clip(input: str, output: str, config: StyleConfig, clip: ClipConfig,
         from .outputs import check_frame_folder
 
         check_frame_folder(output, resume)
-    source = open_input(registry, input, frame_size, fps)
-    with source:
+    with open_input(registry, input, frame_size, fps) as source:
         size = input_size(source)
         config = resolve_size(config, size, still=False, exact=kind == "stdout")
-        method = build_method(config, registry, video=True, frame_hw=(size[1], size[0]) if size else None)
-        total = clip.total(source.frame_count)
-        if on_plan is not None:
-            on_plan(make_plan(method, config, clip, size, total))
-        settings = {"config": config.model_dump(mode="json"), "clip": clip.resume_key(), **describe_input(input)}
-        work = open_workdir(output, work_dir, settings, resume)
-        in_fps = fps or source.fps
-        sink = open_sink(output, fps=in_fps / clip.every if in_fps else None, audio_from=source.audio_from,
-                         audio_start=clip.start / source.fps if source.fps else 0.0)
-        try:
-            done = _run_clip(source, sink, method, config, clip, work, cuts, on_step, on_frame)
-        except BaseException:
-            # nothing to resume from a throw-away folder, nor from a job that finished no frame
-            if not work.resumable or (work.created and work.done() == 0):
-                work.remove()
-            raise
+        with build_method(config, registry, video=True, frame_hw=(size[1], size[0]) if size else None) as method:
+            listen.plan(make_plan(method, config, clip, size, clip.total(source.frame_count)))
+            settings = {"config": config.model_dump(mode="json"), "clip": clip.resume_key(), **describe_input(input)}
+            work = open_workdir(output, work_dir, settings, resume)
+            in_fps = fps or source.fps
+            sink = open_sink(output, fps=in_fps / clip.every if in_fps else None, audio_from=source.audio_from,
+                             audio_start=clip.start / source.fps if source.fps else 0.0)
+            try:
+                source, produce = _producer(source, method, config, clip, cuts, listen)
+                done = run(source, sink, clip, produce, workdir=work, on_frame=listen.on_frame)
+            except BaseException:
+                # nothing to resume from a throw-away folder, nor from a job that finished no frame
+                if not work.resumable or (work.created and work.done() == 0):
+                    work.remove()
+                raise
     kept = keep_work and work.resumable
     if not kept:
         work.remove()
     return Outcome(done, sink.notes, work.path if kept else None)
 
 
-def _run_clip(source, sink, method, config, clip, work, cuts, on_step, on_frame) -> int:
-    """In this process, finding scene cuts as frames stream past; or segments on Ray workers."""
-    from .scale.driver import ScaleOptions
+def _producer(source, method: Method, config: StyleConfig, clip: ClipConfig, cuts: Collection[int],
+              listen: Listeners) -> tuple[object, FrameProducer]:
+    """This process's method, finding scene cuts as frames stream past; or segments on Ray workers."""
+    if clip.on_ray:
+        from .scale.driver import RayFrames
 
-    scale = ScaleOptions(clip.workers, clip.ray_address, clip.segment_frames, clip.overlap).check()
-    if scale.on_ray:
-        from .scale.driver import run_scaled
-
-        method.close()  # built here only to check every option before a cluster starts
-        return run_scaled(source, sink, config, clip, scale, workdir=work, on_frame=on_frame)
+        method.close()  # built here only to check every option (and plan) before a cluster starts
+        return source, RayFrames(config, clip, fps=source.fps, on_step=listen.on_step, step_images=listen.step_images)
     if not cuts:
         from .video.cuts import LiveCuts, WatchedSource
 
         cuts = LiveCuts(clip)
         source = WatchedSource(source, cuts)
-    return run(source, sink, method, clip, workdir=work, cuts=cuts, on_step=on_step, on_frame=on_frame)
+    return source, LocalFrames(method, clip, cuts, on_step=listen.on_step)
 
 
 def open_input(registry: Registry, location: str, frame_size: str | None, fps: float | None):

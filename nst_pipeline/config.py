@@ -61,7 +61,7 @@ class StyleConfig(_Schema):
     content_weight: float | None = Field(None, ge=0, description="Weight of the content term (default 1).")
     style_weight: float | None = Field(None, ge=0, description="Weight of the style term (default 10).")
     tv_weight: float | None = Field(None, ge=0, description="Weight of total variation (default 1).")
-    temporal_weight: float | None = Field(None, ge=0, description="How strongly later frames follow the flow-warped previous one (default 20 for gatys: a loss weight; 2 for fast: a blend; 0: off).")
+    temporal_weight: float | None = Field(None, ge=0, description="Weight of the temporal loss pulling each later frame towards the flow-warped previous result (gatys; default 20; 0: off). The fast method blends instead: --method-option blend=W.")
     losses: tuple[str, ...] = Field((), description="Add or reweight a loss term: NAME or NAME:WEIGHT (weight 0 turns it off).", **_cli("--loss"))
     loss_options: tuple[str, ...] = Field((), description="Loss option NAME.key=value, e.g. style.layers=relu1_1,relu2_1.", **_cli("--loss-option"))
     seed: int | None = Field(None, description="Seed for identical output on rerun (same device).")

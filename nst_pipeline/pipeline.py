@@ -1,57 +1,86 @@
-"""The one run path: frames from a source, through a method, into a sink, in order.
+"""The one run loop: frames from a source, made by a producer, into a sink, in order.
+
+:func:`run` owns everything around the frames for every run, one worker or many: the
+frames a stopped job finished are replayed from the work folder, every new frame is
+saved there before the sink gets it (so a killed job can be resumed), each is reported
+through ``on_frame``, and a stopped run says where its frames are kept. What makes the
+frames is a *producer*: :class:`LocalFrames` stylizes them in this process
+(:func:`stylize_frames`), :class:`nst_pipeline.scale.driver.RayFrames` on Ray workers.
 
 A shot's first frame gets the full budget (``first_steps``, with the pyramid). Each
 later frame is warm-started from the previous result (warped by optical flow computed
 on the original frames, when the method or ``--init prev-warped`` asks for it), and the
-method may steady it further (the ``temporal`` loss term, a blend). Every finished frame
-goes to the work folder before the sink, so a killed job can be resumed; ``nst image``
-is the same run over a one-frame source.
+method may steady it further (the ``temporal`` loss term, a blend). ``nst image`` is
+the same run over a one-frame source.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
-from contextlib import contextmanager
 from collections.abc import Callable, Collection, Iterable, Iterator
-from dataclasses import dataclass, field
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from . import images
 from .config import ClipConfig
-from .errors import InputError, Interrupted, NSTError
-from .methods.base import FrameTask, Method
+from .errors import InputError, Interrupted, NSTError, PluginError
+from .methods.base import FrameFacts, FrameTask, Method
+from .reports import FrameReport
 from .sinks.base import FrameSink
 from .sources.base import FrameSource
 from .video.workdir import WorkDir
 
 
-@dataclass(frozen=True)
-class FrameReport:
-    """Said once per finished frame; the manifest and ``--log-json`` store :meth:`record`."""
-
-    index: int                 # 0-based among the selected frames
-    source_index: int          # frame number in the input
-    total: int | None
-    seconds: float             # spent on this frame
-    loss: float | None = None
-    terms: dict[str, float] = field(default_factory=dict)
-    steps: int = 0
-    trusted: float | None = None   # share of pixels where the flow warp was trusted
-    first: bool = False            # got the first-frame treatment (clip start or scene cut)
-    stop: str | None = None        # why the last level stopped (converged / cap / budget), when known
-    resumed: bool = False          # read back from the work folder, not computed
-
-    def record(self) -> dict:
-        data = dataclasses.asdict(self)
-        data["frame"], data["source_frame"] = data.pop("index"), data.pop("source_index")
-        data["seconds"] = round(self.seconds, 4)
-        del data["total"]
-        return data
-
-
 OnFrame = Callable[[FrameReport], None]
+Made = Iterator[tuple[np.ndarray, FrameReport]]
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Where a run picks up: the first ``at`` selected frames are finished in ``workdir``."""
+
+    at: int = 0
+    workdir: WorkDir | None = None
+
+    def result(self, index: int) -> np.ndarray:
+        return self.workdir.load_frame(index)
+
+
+class FrameProducer(Protocol):
+    """Makes the stylized frames of a run, in order.
+
+    Called with every selected frame of the input (from the first: a producer that
+    cuts segments must see them all), where the run resumes, and the frame total
+    when known; yields ``(8-bit result, report)`` for frames ``resume.at`` onwards."""
+
+    def __call__(self, frames: Iterator[np.ndarray], resume: Resume, total: int | None) -> Made: ...
+
+
+class LocalFrames:
+    """The in-process producer: this process's method, one frame after another."""
+
+    def __init__(self, method: Method, clip: ClipConfig, cuts: Collection[int] = frozenset(),
+                 on_step: Callable | None = None) -> None:
+        self.method, self.clip, self.cuts, self.on_step = method, clip, cuts, on_step
+
+    def __call__(self, frames: Iterator[np.ndarray], resume: Resume, total: int | None) -> Made:
+        previous = _skip_finished(frames, resume)
+        return stylize_frames(self.method, frames, self.clip, first_index=resume.at, previous=previous,
+                              cuts=self.cuts, total=total, on_step=self.on_step)
+
+
+def _skip_finished(frames: Iterator[np.ndarray], resume: Resume) -> tuple[np.ndarray, np.ndarray] | None:
+    """Pass the frames a stopped job finished; (original, stored result) of the last one."""
+    last = None
+    for index in range(resume.at):
+        frame = next(frames, None)
+        if frame is None:
+            return None
+        last = (frame, index)
+    return None if last is None else (last[0], resume.result(last[1]))
 
 
 def needs_guide(method: Method, clip: ClipConfig) -> bool:
@@ -67,76 +96,101 @@ def first_start(clip: ClipConfig) -> str | np.ndarray:
 
 def stylize_frames(method: Method, frames: Iterable[np.ndarray], clip: ClipConfig, *, first_index: int = 0,
                    previous: tuple[np.ndarray, np.ndarray] | None = None, cuts: Collection[int] = frozenset(),
-                   total: int | None = None, on_step: Callable | None = None) -> Iterator[tuple[np.ndarray, FrameReport]]:
+                   total: int | None = None, on_step: Callable | None = None) -> Made:
     """Stylize ``frames`` (already selected, in order) one after another; yield each
     8-bit result with its report. ``previous`` = (original, result) of the frame before
     ``first_index`` when continuing a clip; frame indices in ``cuts`` start a new shot."""
-    flow = None  # optical flow (OpenCV) is set up on the first later frame: a still never needs it
+    warm = _Warm(needs_guide(method, clip))
     opening = first_start(clip)
     for index, frame in enumerate(frames, start=first_index):
         began = time.perf_counter()
-        first = previous is None or index in cuts
-        guide = None
-        if not first:
-            from .video.warm import is_cut, later_steps, make_guide, start_from
-
-            if flow is None and needs_guide(method, clip):
-                from .video.flow import FlowEstimator
-
-                flow = FlowEstimator()
-        if not first and flow is not None:
-            guide = make_guide(flow, previous[0], frame, previous[1])
-            first = is_cut(guide)  # almost nothing to carry over: a cut nobody told us about
-        if first:
-            task = FrameTask(index, frame, True, clip.first_steps, opening)
-        else:
-            steps = later_steps(clip.steps, clip.first_steps, guide)
-            task = FrameTask(index, frame, False, steps, start_from(clip.warm_start, guide, previous[1]), guide)
+        shot_start = previous is None or index in cuts
+        guide = None if shot_start else warm.guide(previous, frame)
+        task = _task(index, frame, clip, opening, shot_start, previous, guide)
         # the stored 8-bit frame is what the next frame starts from: a resumed job then
         # continues from exactly the state an uninterrupted one would have
         result = images.frame_to_u8(method.stylize(task, on_step))
-        facts = method.last_record()
-        report = FrameReport(index, clip.source_index(index), total, time.perf_counter() - began,
-                             facts.get("loss"), facts.get("terms", {}), facts.get("steps", 0),
-                             None if guide is None else guide.trusted, first, facts.get("stop"))
-        yield result, report
+        facts = _facts(method)
+        yield result, FrameReport(index, clip.source_index(index), total, time.perf_counter() - began,
+                                  loss=facts.loss, terms=facts.terms, steps=facts.steps, first=task.first,
+                                  trusted=None if guide is None else guide.trusted, stop=facts.stop)
         previous = (frame, result)
 
 
-def run(source: FrameSource, sink: FrameSink, method: Method, clip: ClipConfig, *, workdir: WorkDir | None = None,
-        cuts: Collection[int] = frozenset(), on_step: Callable | None = None, on_frame: OnFrame | None = None) -> int:
-    """Stylize the frames ``clip`` selects from ``source`` into ``sink``, resuming from
-    ``workdir`` when it holds finished frames; return how many frames were written."""
+def _facts(method: Method) -> FrameFacts:
+    facts = method.last_record()
+    if not isinstance(facts, FrameFacts):  # a third-party method: one line, not a traceback later
+        raise PluginError(f"method {method.name!r}: last_record() must return a FrameFacts, got {type(facts).__name__}")
+    return facts
+
+
+class _Warm:
+    """What a later frame gets from the previous one (a :class:`~.methods.base.Guide`), when
+    the method or the warm start asks for it; optical flow (OpenCV) is set up on the first
+    later frame, so a still never loads it."""
+
+    def __init__(self, needed: bool) -> None:
+        self.needed, self._flow = needed, None
+
+    def guide(self, previous: tuple[np.ndarray, np.ndarray], frame: np.ndarray):
+        if not self.needed:
+            return None
+        from .video.warm import make_guide
+
+        if self._flow is None:
+            from .video.flow import FlowEstimator
+
+            self._flow = FlowEstimator()
+        return make_guide(self._flow, previous[0], frame, previous[1])
+
+
+def _task(index: int, frame: np.ndarray, clip: ClipConfig, opening, shot_start: bool, previous, guide) -> FrameTask:
+    """A shot's first frame (also one whose flow trusts almost nothing: a cut nobody told us
+    about) gets the full budget from ``opening``; a later one its warm start and guide."""
+    full = FrameTask(index, frame, True, clip.first_steps, opening)
+    if shot_start:
+        return full
+    from .video.warm import is_cut, later_steps, start_from  # OpenCV: only once a frame follows another
+
+    if guide is not None and is_cut(guide):
+        return full
+    steps = later_steps(clip.steps, clip.first_steps, guide)
+    return FrameTask(index, frame, False, steps, start_from(clip.warm_start, guide, previous[1]), guide)
+
+
+def run(source: FrameSource, sink: FrameSink, clip: ClipConfig, produce: FrameProducer, *,
+        workdir: WorkDir | None = None, on_frame: OnFrame | None = None) -> int:
+    """Write the frames ``clip`` selects from ``source``, as ``produce`` makes them, into
+    ``sink``, resuming from ``workdir`` when it holds finished frames; return how many
+    frames were written."""
     total = clip.total(source.frame_count)
-    progress = _Written(workdir)
-    with finished_frames_said(progress):
-        with sink:
-            selected = iter(clip.select(source))
-            previous = _replay(selected, sink, clip, workdir, total, progress, on_frame)
-            for result, report in stylize_frames(method, selected, clip, first_index=progress.done, previous=previous,
-                                                 cuts=cuts, total=total, on_step=on_step):
+    written = _Written(workdir)
+    resume = Resume(workdir.done() if workdir is not None else 0, workdir)
+    with finished_frames_said(written), sink:
+        frames = _replayed(clip.select(source), resume, sink, clip, total, written, on_frame)
+        with closing(produce(frames, resume, total)) as made:
+            for result, report in made:
                 if workdir is not None:
                     workdir.save_frame(report.index, result, report.record())
                 sink.write(result)
-                progress.done += 1
+                written.done += 1
                 if on_frame is not None:
                     on_frame(report)
-            if progress.done == 0:
-                raise InputError(_nothing_selected(clip, source))
-    return progress.done
+        if written.done == 0:
+            raise InputError(_nothing_selected(clip, source))
+    return written.done
 
 
 @contextmanager
-def finished_frames_said(progress):
-    """Ctrl-C and user errors say how many frames were finished and where they are kept
-    (``progress`` has ``done`` and ``kept()``); shared by the in-process and the Ray runs."""
+def finished_frames_said(written: "_Written"):
+    """Ctrl-C and user errors say how many frames were finished and where they are kept."""
     try:
         yield
     except KeyboardInterrupt:
-        raise Interrupted(f"interrupted after {progress.done} finished frames{progress.kept()}") from None
+        raise Interrupted(f"interrupted after {written.done} finished frames{written.kept()}") from None
     except NSTError as exc:
-        if progress.done and progress.kept():
-            raise type(exc)(f"{exc} ({progress.done} frames were finished{progress.kept()})") from None
+        if written.done and written.kept():
+            raise type(exc)(f"{exc} ({written.done} frames were finished{written.kept()})") from None
         raise
 
 
@@ -150,21 +204,17 @@ class _Written:
         return f"; finished frames are kept in {self.workdir.path}: rerun the same command with --resume to continue"
 
 
-def _replay(selected: Iterator[np.ndarray], sink: FrameSink, clip: ClipConfig, workdir: WorkDir | None,
-            total: int | None, progress: _Written, on_frame: OnFrame | None):
-    """Send the frames a stopped job finished to the sink again; return the last (original, result)."""
-    previous = None
-    for index in range(workdir.done() if workdir is not None else 0):
-        frame = next(selected, None)
-        if frame is None:
-            break
-        result = workdir.load_frame(index)
-        sink.write(result)
-        progress.done += 1
-        if on_frame is not None:
-            on_frame(FrameReport(index, clip.source_index(index), total, 0.0, resumed=True))
-        previous = (frame, result)
-    return previous
+def _replayed(frames: Iterable[np.ndarray], resume: Resume, sink: FrameSink, clip: ClipConfig,
+              total: int | None, written: _Written, on_frame: OnFrame | None) -> Iterator[np.ndarray]:
+    """The selected frames, in order; as each of the first ``resume.at`` passes, the result
+    the stopped job stored for it goes to the sink again (before anything new can)."""
+    for index, frame in enumerate(frames):
+        if index < resume.at:
+            sink.write(resume.result(index))
+            written.done += 1
+            if on_frame is not None:
+                on_frame(FrameReport(index, clip.source_index(index), total, 0.0, resumed=True))
+        yield frame
 
 
 def _nothing_selected(clip: ClipConfig, source: FrameSource) -> str:

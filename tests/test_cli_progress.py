@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from io import StringIO
 
 import pytest
@@ -12,30 +11,20 @@ from rich.console import Console
 from nst_pipeline.cli.eta import Plan, Tally
 from nst_pipeline.cli.progress import Reporter, bar_line, clock_text, rate_text, resolve_mode
 from nst_pipeline.errors import NSTError
+from nst_pipeline.reports import FrameReport, StepReport
 
 
-@dataclass(frozen=True)
-class Step:  # the fields of optimize.StepReport the display reads
-    frame: int
-    level: int
-    levels: int
-    step: int
-    steps: int
-    size: tuple[int, int]
-    loss: float
-    terms: dict = field(default_factory=dict)
-    lr: float = 1.0
-    seconds: float = 0.0
-    stop: str | None = None      # set on a level's last report
+def Step(frame, level, levels, step, steps, size, loss, terms=None, *, lr=1.0, seconds=0.0, stop=None,
+         first=None) -> StepReport:
+    """A real step report; ``first`` (the shot's first-frame treatment) is frame 0's by default."""
+    return StepReport(frame, level, levels, step, steps, tuple(size), loss, dict(terms or {}), lr, seconds,
+                      stop=stop, first=frame == 0 if first is None else first)
 
 
-@dataclass(frozen=True)
-class Frame:  # the fields of the frame loop's FrameReport the display reads
-    index: int
-    seconds: float
-    steps: int = 0
-    trusted: float | None = None
-    resumed: bool = False
+def Frame(index, seconds, steps=0, trusted=None, resumed=False, first=None) -> FrameReport:
+    """A real frame report (frame 0 got the first-frame treatment unless told otherwise)."""
+    return FrameReport(index, index, None, seconds, steps=steps, trusted=trusted, resumed=resumed,
+                       first=index == 0 if first is None else first)
 
 
 class Clock:
@@ -107,7 +96,7 @@ def test_a_scene_cut_gets_the_first_frame_budget_and_resumed_frames_cost_nothing
     plan = Plan(((50, 100, 20), (100, 200, 20)), later=((100, 200, 5),), frames=4)
     tally = Tally(plan)
     tally.frame_done(Frame(0, seconds=0.1, resumed=True))
-    tally.step(Step(1, 0, 2, 1, 20, (50, 100), 1.0, seconds=0.5))   # two levels again: a cut
+    tally.step(Step(1, 0, 2, 1, 20, (50, 100), 1.0, seconds=0.5, first=True))   # the core says: a cut
     assert tally.first
     assert tally.total_steps == 40 + 2 * 5
     assert tally.kinds[True].frame_seconds == []

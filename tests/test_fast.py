@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -191,7 +190,7 @@ def test_options_are_checked():
     from nst_pipeline.builtins.fast import FastOptions
 
     assert FastOptions().style_size == 256 and FastOptions().strength == 1.0
-    for bad in ({"strength": 1.5}, {"strength": float("nan")}, {"style_size": 8}, {"blend": 1}):
+    for bad in ({"strength": 1.5}, {"strength": float("nan")}, {"style_size": 8}, {"blend": -1}, {"mix": 1}):
         with pytest.raises(ValidationError):
             FastOptions(**bad)
 
@@ -223,11 +222,13 @@ def _method(files, **config):
     from nst_pipeline.fast.method import FastMethod
     from nst_pipeline.methods.base import MethodContext
 
+    from nst_pipeline.config import make_config
+    from nst_pipeline.registry import Registry
+
     options = FastOptions(**config.pop("options", {}))
     video = config.pop("video", False)
-    base = dict(size=64, styles=(STYLE,), style_blend=None, temporal_weight=None, weights=files.predict.parent,
-                device="cpu", original_colors=False)
-    return FastMethod(MethodContext(SimpleNamespace(**{**base, **config}), options, None, video))
+    base = dict(size=64, styles=(STYLE,), weights=files.predict.parent, device="cpu", method="fast")
+    return FastMethod(MethodContext(make_config(**{**base, **config}), options, Registry(autoload=False), video))
 
 
 def test_end_to_end_64px(files):
@@ -250,7 +251,7 @@ def test_end_to_end_64px(files):
     assert np.abs(chroma(kept) - chroma(small)).mean() < 0.25 * np.abs(chroma(out) - chroma(small)).mean()
 
     # video: where the flow is trusted, weight 1 mixes the warped previous result half and half
-    steady = _method(files, video=True, temporal_weight=1.0)
+    steady = _method(files, video=True, options={"blend": 1.0})
     assert steady.wants_guide
     warped = np.ones_like(out)
     confidence = np.zeros(out.shape[:2], np.float32)
@@ -258,7 +259,9 @@ def test_end_to_end_64px(files):
     blended = steady.stylize(FrameTask(1, content, False, 1, "content", Guide(out, warped, confidence)))
     np.testing.assert_allclose(blended[:, :32], 0.5 * out[:, :32] + 0.5, atol=1e-5)
     np.testing.assert_allclose(blended[:, 32:], out[:, 32:], atol=1e-5)
-    assert not _method(files, video=True, temporal_weight=0.0).wants_guide
+    assert not _method(files, video=True, options={"blend": 0.0}).wants_guide
+    with pytest.raises(ConfigError, match="blend=W"):   # one meaning per option: that one is gatys' loss weight
+        _method(files, video=True, temporal_weight=1.0)
 
 
 def test_dynamic_size_session_accepts_any_size(files):

@@ -10,7 +10,7 @@ from test_video_helpers import moving_frames
 from nst_pipeline.methods.build import build_method
 from nst_pipeline.config import make_clip, make_config
 from nst_pipeline.errors import ConfigError, InputError
-from nst_pipeline.pipeline import run, stylize_frames
+from nst_pipeline.pipeline import LocalFrames, run, stylize_frames
 from nst_pipeline.sinks.image import MemorySink
 from nst_pipeline.sources.base import FrameSource
 from nst_pipeline.video.flow import FlowEstimator, frame_pair
@@ -27,6 +27,11 @@ class Frames(FrameSource):
         return iter(self.frames)
 
 
+
+def run_local(source, sink, method, clip, *, cuts=frozenset(), on_step=None, **kwargs) -> int:
+    """The run loop with the in-process producer (what ``nst video`` with one worker does)."""
+    return run(source, sink, clip, LocalFrames(method, clip, cuts, on_step), **kwargs)
+
 def method(registry, style, **options):
     config = make_config(styles=(style,), size=32, backbone="tiny", device="cpu", seed=0, **options)
     return build_method(config, registry, video=True)
@@ -40,7 +45,7 @@ def style(make_image):
 def test_first_frame_gets_the_full_budget_later_frames_their_own(registry, style):
     frames = moving_frames(4, size=(32, 24))
     steps, reports, sink = {}, [], MemorySink()
-    done = run(Frames(frames), sink, method(registry, style, temporal_weight=1e3), make_clip(first_steps=5, steps=2),
+    done = run_local(Frames(frames), sink, method(registry, style, temporal_weight=1e3), make_clip(first_steps=5, steps=2),
                on_step=lambda r: steps.__setitem__(r.frame, r.step), on_frame=reports.append)
     assert done == 4 and steps == {0: 5, 1: 2, 2: 2, 3: 2}
     assert [r.index for r in reports] == [0, 1, 2, 3] and reports[0].trusted is None and reports[0].first
@@ -54,7 +59,7 @@ def test_warm_start_modes_with_zero_steps_show_where_each_frame_starts(registry,
     outs = {}
     for mode in ("prev", "prev-warped", "content"):
         sink = MemorySink()
-        run(Frames(frames), sink, method(registry, style), make_clip(first_steps=3, steps=0, warm_start=mode))
+        run_local(Frames(frames), sink, method(registry, style), make_clip(first_steps=3, steps=0, warm_start=mode))
         outs[mode] = sink.kept
     first = outs["prev"][0]
     assert all(np.array_equal(outs[k][0], first) for k in outs)    # one shared first frame
@@ -74,7 +79,7 @@ def test_first_frame_start_never_leaks_into_later_frames(registry, style, make_i
     start = "noise" if first_init == "noise" else str(make_image("start.png", size=(32, 24), seed=9))
     frames = moving_frames(3, size=(32, 24))
     sink = MemorySink()
-    run(Frames(frames), sink, method(registry, style), make_clip(first_steps=0, steps=0, warm_start="content",
+    run_local(Frames(frames), sink, method(registry, style), make_clip(first_steps=0, steps=0, warm_start="content",
                                                                first_init=start))
     assert np.abs(sink.kept[0].astype(int) - frames[0]).mean() > 20     # frame 1 starts from noise / the image
     for out, frame in zip(sink.kept[1:], frames[1:], strict=True):
@@ -84,7 +89,7 @@ def test_first_frame_start_never_leaks_into_later_frames(registry, style, make_i
 def test_a_cut_gets_the_first_frame_treatment(registry, style):
     frames = moving_frames(4, size=(32, 24))
     steps, reports = {}, []
-    run(Frames(frames), MemorySink(), method(registry, style), make_clip(first_steps=4, steps=1), cuts={2},
+    run_local(Frames(frames), MemorySink(), method(registry, style), make_clip(first_steps=4, steps=1), cuts={2},
         on_step=lambda r: steps.__setitem__((r.frame, r.level), r.step), on_frame=reports.append)
     assert [r.first for r in reports] == [True, False, True, False]
     assert steps[(2, 0)] == 4 and steps[(1, 0)] == 1
@@ -111,7 +116,7 @@ def test_selection_start_every_max_frames():
 
 def test_start_past_the_end_names_start_and_the_clip_length(registry, style):
     with pytest.raises(InputError, match=r"--start 50 .* 4 frames"):
-        run(Frames(moving_frames(4, size=(32, 24))), MemorySink(), method(registry, style), make_clip(start=50))
+        run_local(Frames(moving_frames(4, size=(32, 24))), MemorySink(), method(registry, style), make_clip(start=50))
 
 
 class Kill(Exception):
@@ -124,7 +129,7 @@ def test_resume_after_a_kill_gives_the_same_frames(registry, style, tmp_path):
     settings = {"job": "test", **clip.resume_key()}
 
     whole = MemorySink()
-    run(Frames(frames), whole, method(registry, style, temporal_weight=1e3), clip,
+    run_local(Frames(frames), whole, method(registry, style, temporal_weight=1e3), clip,
         workdir=WorkDir.open(tmp_path / "a", settings, False))
 
     work = WorkDir.open(tmp_path / "b", settings, False)
@@ -134,7 +139,7 @@ def test_resume_after_a_kill_gives_the_same_frames(registry, style, tmp_path):
             raise Kill  # like a kill -9 in the middle of the fourth frame
 
     with pytest.raises(Kill):
-        run(Frames(frames), MemorySink(), method(registry, style, temporal_weight=1e3), clip, workdir=work,
+        run_local(Frames(frames), MemorySink(), method(registry, style, temporal_weight=1e3), clip, workdir=work,
             on_step=kill_in_frame_3)
     assert work.done() == 3 and not list(work.frames_dir.glob(".*"))   # the frame in flight left no file
 
@@ -145,7 +150,7 @@ def test_resume_after_a_kill_gives_the_same_frames(registry, style, tmp_path):
 
     resumed, reports = MemorySink(), []
     work = WorkDir.open(tmp_path / "b", settings, resume=True)
-    run(Frames(frames), resumed, method(registry, style, temporal_weight=1e3), clip, workdir=work,
+    run_local(Frames(frames), resumed, method(registry, style, temporal_weight=1e3), clip, workdir=work,
         on_frame=reports.append)
     assert [r.resumed for r in reports] == [True, True, True, False, False]
     for a, b in zip(whole.kept, resumed.kept, strict=True):

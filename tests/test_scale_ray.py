@@ -18,7 +18,8 @@ import pytest
 ray = pytest.importorskip("ray")
 
 from nst_pipeline.config import ClipConfig, StyleConfig  # noqa: E402
-from nst_pipeline.scale.driver import ScaleOptions, run_scaled  # noqa: E402
+from nst_pipeline.pipeline import run as run_loop  # noqa: E402
+from nst_pipeline.scale.driver import RayFrames  # noqa: E402
 from nst_pipeline.sinks.image import MemorySink  # noqa: E402
 from nst_pipeline.video.workdir import WorkDir  # noqa: E402
 
@@ -59,15 +60,22 @@ def style(make_image):
 
 def configs(style: Path, **clip):
     config = StyleConfig(styles=(style,), size=32, levels=1, backbone="tiny", device="cpu", seed=0)
-    return config, ClipConfig(first_steps=3, steps=2, **clip)
+    return config, ClipConfig(**{"first_steps": 3, "steps": 2, "workers": 2, "segment_frames": 5, "overlap": 2, **clip})
 
 
-def run(frames, style, work=None, scale=None, **kw):
-    config, clip = configs(style)
+def run(frames, style, work=None, clip=None, on_step=None, step_images=0, on_segment=None):
+    """The one run loop with the Ray producer, as ``nst video --workers 2`` runs it."""
+    config, clip = configs(style, **(clip or {}))
     sink, reports, segments = MemorySink(), [], []
-    scale = scale or ScaleOptions(workers=2, segment_frames=5, overlap=2)
-    done = run_scaled(ListSource(frames), sink, config, clip, scale, workdir=work, registry_factory=tiny_registry,
-                      on_frame=reports.append, on_segment=lambda s, state: segments.append((s.index, state)), **kw)
+
+    def said(segment, state):
+        segments.append((segment.index, state))
+        if on_segment is not None:
+            on_segment(segment, state)
+
+    produce = RayFrames(config, clip, fps=12.0, registry_factory=tiny_registry, on_step=on_step,
+                        step_images=step_images, on_segment=said)
+    done = run_loop(ListSource(frames), sink, clip, produce, workdir=work, on_frame=reports.append)
     return done, sink.kept, reports, segments
 
 
@@ -135,8 +143,25 @@ def test_a_killed_worker_is_restarted_and_its_segment_retried(local_ray, style):
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
 
-    config, clip = configs(style)
-    sink = MemorySink()
-    done = run_scaled(ListSource(frames), sink, config, clip, ScaleOptions(2, None, 4, 1),
-                      registry_factory=tiny_registry, on_segment=kill_once)
-    assert killed and done == 10 and len(sink.kept) == 10
+    done, out, _, _ = run(frames, style, clip={"segment_frames": 4, "overlap": 1}, on_segment=kill_once)
+    assert killed and done == 10 and len(out) == 10
+
+
+def test_every_step_of_every_segment_is_said_in_frame_order(local_ray, style):
+    frames = shot(12, seed=5, size=(24, 32))                 # segments (0,5) (3,8) (6,11) (9,12)
+    steps = []
+    done, _, reports, _ = run(frames, style, on_step=steps.append, step_images=2)
+    assert done == 12
+    by_segment = [(r.frame, r.step) for r in steps]
+    # each segment's frames, in order, each with its cap: 3 steps on a chunk's first frame, 2 after
+    expected, firsts = [], []
+    for start, stop in ((0, 5), (3, 8), (6, 11), (9, 12)):
+        for frame in range(start, stop):
+            expected += [(frame, s) for s in range(1, (3 if frame == start else 2) + 1)]
+            firsts.append(frame == start)
+    assert by_segment == expected
+    assert [r.first for r in steps if r.step == 1] == firsts
+    # the image travels only where it is asked for (--save-every 2): a CPU tensor of the frame's size
+    assert all((r.image is not None) == (r.step % 2 == 0) for r in steps)
+    assert all(tuple(r.image.shape[-2:]) == (24, 32) for r in steps if r.image is not None)
+    assert [r.steps for r in reports] == [3, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2]

@@ -30,7 +30,11 @@ def test_chunks_restart_at_every_cut_with_no_overlap():
 
 @pytest.mark.parametrize("size,overlap", [(1, 0), (8, 8), (8, -1)])
 def test_bad_chunking_is_a_user_error(size, overlap):
-    with pytest.raises(ConfigError):
+    from nst_pipeline.config import make_clip
+
+    with pytest.raises(ConfigError, match="--segment-frames|--overlap"):
+        make_clip(segment_frames=size, overlap=overlap)
+    with pytest.raises(ValueError):   # and the API below the options refuses it too
         plan_segments(10, [], size, overlap)
 
 
@@ -113,17 +117,16 @@ def test_stitcher_resumes_from_a_frame():
     assert [(o.index, int(o.frame[0, 0, 0])) for o in st.ready()] == [(6, 20), (7, 30), (8, 40), (9, 40)]
 
 
-def test_scale_options_and_no_ray_import_without_workers():
+def test_clip_options_choose_ray_and_the_one_worker_path_imports_no_ray():
     import subprocess
     import sys
 
-    from nst_pipeline.scale.driver import ScaleOptions
+    from nst_pipeline.config import ClipConfig, make_clip
 
-    assert not ScaleOptions(workers=1).on_ray and ScaleOptions(workers=2).on_ray
-    assert ScaleOptions(workers=1, ray_address="auto").on_ray
-    with pytest.raises(ConfigError):
-        ScaleOptions(workers=0).check()
-    with pytest.raises(ConfigError):
-        ScaleOptions(segment_frames=4, overlap=4).check()
-    code = "import sys, nst_pipeline.scale.driver, nst_pipeline.scale.segments; print('ray' in sys.modules)"
+    assert not ClipConfig(workers=1).on_ray and ClipConfig(workers=2).on_ray
+    assert ClipConfig(workers=1, ray_address="auto").on_ray
+    with pytest.raises(ConfigError, match="--workers"):
+        make_clip(workers=0)
+    code = ("import sys, nst_pipeline.clips, nst_pipeline.scale.driver, nst_pipeline.scale.segments; "
+            "print('ray' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"

@@ -16,6 +16,11 @@ class FastOptions(PluginOptions):
         "Side of the square the painting is scaled to for the style-prediction network (trained at 256)."))
     strength: float = Field(1.0, ge=0.0, le=1.0, allow_inf_nan=False, description=(
         "0..1: interpolate from the content's own style embedding (0) to the painting's (1)."))
+    #: 2: the previous frame counts twice the new pass, alpha = 2/3 where the flow is trusted
+    #: (see fast.mixing.temporal_alpha; chosen on carphone, docs/benchmarks.md "Fast method")
+    blend: float = Field(2.0, ge=0.0, allow_inf_nan=False, description=(
+        "Video: weight of the previous result, warped by optical flow, against the new pass where the flow "
+        "is trusted (0: every frame on its own)."))
 
 
 def _fast(ctx):

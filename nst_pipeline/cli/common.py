@@ -113,7 +113,7 @@ class StepLog:
     def step(self, r, **extra) -> None:
         self._write({"frame": r.frame, "level": r.level, "step": r.step, "size": list(r.size), "loss": r.loss,
                      "terms": r.terms, "lr": r.lr, "seconds": round(r.seconds, 4),
-                     **({"stop": r.stop} if getattr(r, "stop", None) else {}), **extra})  # level's last step
+                     **({"stop": r.stop} if r.stop else {}), **extra})  # level's last step
 
     def frame(self, report) -> None:
         self._write({"event": "frame", **report.record()})

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..reports import FrameReport, StepReport
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -60,26 +62,24 @@ class Tally:
         self.closed_level = None         # last finished level of the current frame (None: none yet)
 
     # -- feeding ---------------------------------------------------------------
-    def step(self, r) -> bool:
+    def step(self, r: StepReport) -> bool:
         """Take one StepReport; True when it starts a new level (the previous one is then over)."""
         key = (r.frame, r.level)
         new = key != self.level
         if new:
             self.end_level()
             if r.frame != self.frame or self.closed_level is None:
-                self.frame, self.first = r.frame, self._is_first(r)
+                self.frame, self.first = r.frame, r.first
                 self.closed_level = None
             self.level = key
         self.report = r
         return new
 
-    def frame_done(self, fr) -> None:
+    def frame_done(self, fr: FrameReport) -> None:
         """Take one FrameReport (a finished or resumed frame)."""
         self.end_level()
-        first = getattr(fr, "first", None)
-        if first is not None and not fr.resumed:
-            self.first = bool(first)  # the core knows which frames got the first-frame treatment
         if not fr.resumed:
+            self.first = fr.first  # the core knows which frames got the first-frame treatment
             self.kinds[self.first].frame_seconds.append(fr.seconds)
         self.frames_done = max(self.frames_done, fr.index + 1)
         self.first, self.frame, self.closed_level = False, fr.index + 1, None
@@ -94,15 +94,6 @@ class Tally:
         kind.seconds += r.seconds
         kind.work += r.step * r.size[0] * r.size[1]
         self.finished_steps += r.step
-
-    def _is_first(self, r) -> bool:
-        told = getattr(r, "first", None)
-        if told is not None:
-            return bool(told)
-        if r.frame == 0 or not self.plan.later:
-            return True
-        # a scene cut restarts the pyramid: more levels (or the first-frame cap) than a later frame
-        return r.levels > len(self.plan.later) or (r.levels == len(self.plan.first) and r.steps != self.plan.later[0][2])
 
     # -- answers ---------------------------------------------------------------
     @property

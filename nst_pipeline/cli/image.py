@@ -29,7 +29,7 @@ def image_command(
     output = output if output is not None else c.default_output(content, video=False)
     for style in options.get("styles") or ():
         c.fail_if_missing(Path(style), "style image")
-    from ..clips import stylize_still
+    from ..clips import Listeners, stylize_still
     from ..config import split_options
     from ..registry import get_registry
     from .snapshots import Snapshots, beside
@@ -44,8 +44,8 @@ def image_command(
                 log.step(report)
                 snapshots(report)
 
-            outcome = stylize_still(content, output, config, clip, registry=get_registry(), on_step=on_step,
-                                    on_plan=shown.plan)
+            outcome = stylize_still(content, output, config, clip, registry=get_registry(),
+                                    listen=Listeners(shown.plan, on_step))
     finally:
         log.close()
     if not quiet:

@@ -112,7 +112,7 @@ class Reporter:
             self._end_level()
         self.tally.step(r)
         self._at = self.clock()
-        if getattr(r, "stop", None) is not None or r.step >= r.steps:
+        if r.stop is not None or r.step >= r.steps:
             self._end_level()  # the core says the level is over (converged, budget or cap)
         elif self.mode == "plain" and (self._last_line is None or self._at - self._last_line >= self.every):
             self._say(self.line(r), r)

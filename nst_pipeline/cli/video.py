@@ -32,7 +32,7 @@ def video_command(
     output = output if output is not None else str(c.default_output(input, video=True))
     for style in options.get("styles") or ():  # before the heavy imports: a mistyped path fails fast
         c.fail_if_missing(Path(style), "style image")
-    from ..clips import stylize_clip
+    from ..clips import Listeners, stylize_clip
     from ..config import split_options
     from ..errors import OutputError
     from ..registry import get_registry
@@ -66,9 +66,9 @@ def video_command(
                 shown.frame(report)
                 log.frame(report)
 
+            listen = Listeners(on_plan, on_step, on_frame, step_images=save_every)
             outcome = stylize_clip(input, output, config, clip, registry=get_registry(), frame_size=frame_size, fps=fps,
-                                   work_dir=work_dir, resume=resume, keep_work=keep_work, on_step=on_step,
-                                   on_frame=on_frame, on_plan=on_plan)
+                                   work_dir=work_dir, resume=resume, keep_work=keep_work, listen=listen)
     finally:
         log.close()
     for note in outcome.notes:

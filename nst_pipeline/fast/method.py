@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..methods.base import FrameTask, Method, MethodContext
+from ..errors import ConfigError
+from ..methods.base import FrameFacts, FrameTask, Method, MethodContext
 from . import engine as eng
 from .mixing import blend_embeddings, keep_colors, steady, temporal_alpha, with_strength
 from .models import resolve
-
-#: --temporal-weight when not given: the previous frame counts twice the new pass, alpha = 2/3
-#: where the flow is trusted (see mixing.temporal_alpha; chosen on carphone, docs/benchmarks.md)
-DEFAULT_TEMPORAL_WEIGHT = 2.0
 
 
 class FastMethod(Method):
@@ -24,9 +21,11 @@ class FastMethod(Method):
         self.style_size = options.style_size
         self.strength = options.strength
         self.original_colors = config.original_colors
-        weight = config.temporal_weight
-        self.temporal_weight = DEFAULT_TEMPORAL_WEIGHT if weight is None else weight
-        self.wants_guide = bool(ctx.video) and self.temporal_weight > 0
+        if config.temporal_weight is not None:  # one meaning per option: that one is a loss weight
+            raise ConfigError("--temporal-weight is the gatys temporal loss weight; the fast method's flow blend "
+                              f"is --method-option blend=W (0: off, default {type(options).model_fields['blend'].default})")
+        self.blend = options.blend
+        self.wants_guide = bool(ctx.video) and self.blend > 0
         frame_hw = self.output_size(ctx.frame_hw) if ctx.frame_hw else None
         self.engine = eng.Engine(resolve(config.weights), device=config.device, style_side=self.style_size,
                                  frame_hw=frame_hw)
@@ -34,7 +33,6 @@ class FastMethod(Method):
         paintings = [eng.load_rgb(path) for path in config.styles]
         self.style = blend_embeddings([self.engine.embed(p, self.style_size) for p in paintings], config.style_blend)
         self._own: np.ndarray | None = None
-        self._blended = False
 
     def output_size(self, hw: tuple[int, int]) -> tuple[int, int]:
         return eng.fit_long_side(hw, self.size)
@@ -54,13 +52,12 @@ class FastMethod(Method):
         if self.original_colors:
             out = keep_colors(out, content)
         guide = task.guide
-        self._blended = guide is not None and self.temporal_weight > 0
-        if self._blended:
-            out = steady(out, eng.as_float(guide.warped), temporal_alpha(self.temporal_weight, guide.confidence))
+        if guide is not None and self.blend > 0:
+            out = steady(out, eng.as_float(guide.warped), temporal_alpha(self.blend, guide.confidence))
         return out
 
-    def last_record(self) -> dict:
-        return {"steps": 1, "blended": self._blended}
+    def last_record(self) -> FrameFacts:
+        return FrameFacts(steps=1)
 
     def close(self) -> None:
         self.engine = None

@@ -7,9 +7,9 @@ import numpy as np
 import torch
 
 from .. import images
-from ..methods.base import FrameTask, Method, MethodContext
+from ..methods.base import FrameFacts, FrameTask, Method, MethodContext
 from .job import build_job
-from .optimize import StepReport
+from ..reports import StepReport
 from .stylize import Stylizer, pyramid_sizes
 
 
@@ -57,8 +57,8 @@ class GatysMethod(Method):
                                     pyramid=task.first, frame=task.index, previous=previous, on_step=report)
         return images.tensor_to_frame(out)
 
-    def last_record(self) -> dict:
+    def last_record(self) -> FrameFacts:
         r = self._last
         if r is None:
-            return {"steps": 0}
-        return {"steps": r.step, "loss": r.loss, "terms": r.terms, "stop": r.stop}
+            return FrameFacts()
+        return FrameFacts(r.step, r.loss, dict(r.terms), r.stop)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 
@@ -31,26 +31,6 @@ OPTIMIZERS = {
     "adadelta": OptimizerKind(torch.optim.Adadelta, 1.0, {}),
     "sgd": OptimizerKind(torch.optim.SGD, 1e-3, {"momentum": 0.9}),
 }
-
-
-@dataclass(frozen=True)
-class StepReport:
-    """What the core says after every objective evaluation; only the CLI draws it."""
-
-    frame: int
-    level: int
-    levels: int
-    step: int          # 1-based within this level
-    steps: int         # steps in this level
-    size: tuple[int, int]
-    loss: float
-    terms: dict[str, float]
-    lr: float
-    seconds: float     # since this level started
-    #: the image being optimized (a live reference, not a copy: read it, don't keep it)
-    image: torch.Tensor | None = field(default=None, repr=False, compare=False)
-    #: on the level's last report: why it stopped, "converged" | "cap" | "budget" (stopping.py)
-    stop: str | None = None
 
 
 @dataclass(frozen=True)

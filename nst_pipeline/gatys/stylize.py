@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 
@@ -12,7 +13,7 @@ from ..errors import InputError
 from ..losses.base import Targets
 from . import optimize, stopping
 from .job import Job
-from .optimize import StepReport
+from ..reports import StepReport
 
 #: auto pyramid: halve the long side while it stays at least this many px (80 rather than 160:
 #: at 320 px, three levels reached content 0.526 / style 0.0259 where two reached 0.546 / 0.0273
@@ -57,6 +58,17 @@ def noise_start(size: tuple[int, int], seed: int | None, frame: int) -> torch.Te
     gen = torch.Generator(device="cpu")
     gen.manual_seed((seed or 0) * 1000003 + frame)
     return torch.rand((1, 3, *size), generator=gen)
+
+
+@dataclass(frozen=True)
+class _Level:
+    """Which level of which frame a step belongs to (what its reports say)."""
+
+    frame: int
+    level: int
+    levels: int
+    size: tuple[int, int]
+    first: bool        # a shot's first frame (the pyramid)
 
 
 class Stylizer:
@@ -146,17 +158,18 @@ class Stylizer:
             targets = self._targets(content, level_size, previous)
             self.job.objective.prepare(targets)
             stopper = budget.stopper(level, steps)
-            image = self._run_level(image, steps, frame, level, len(sizes), level_size, on_step, stopper)
+            where = _Level(frame, level, len(sizes), level_size, pyramid)
+            image = self._run_level(image, steps, where, on_step, stopper)
         if self.config.original_colors:
             image = color.keep_colors(image, content)
         return image
 
-    def _run_level(self, image, steps, frame, level, levels, size, on_step, stopper) -> torch.Tensor:
+    def _run_level(self, image, steps: int, where: "_Level", on_step, stopper) -> torch.Tensor:
         start = time.perf_counter()
 
         def report(step, loss, parts, lr, current):
             if on_step is not None:  # the stopper has decided about this step already
-                on_step(StepReport(frame, level, levels, step, steps, size, loss, parts, lr,
-                                   time.perf_counter() - start, current, stopper.reason))
+                on_step(StepReport(where.frame, where.level, where.levels, step, steps, where.size, loss, parts, lr,
+                                   time.perf_counter() - start, current, stopper.reason, where.first))
 
         return optimize.run(image, self.job.objective, steps, self.job.schedule, report, stopper)

@@ -9,10 +9,15 @@ sources, sinks, resume and video steadiness.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # for the annotations only: a method module may load these itself
+    from ..config import StyleConfig
+    from ..registry import Registry
+    from ..specs import PluginOptions
 
 
 @dataclass(frozen=True)
@@ -42,16 +47,28 @@ class FrameTask:
 class MethodContext:
     """What a method factory gets: the per-frame config, its own options, the registry."""
 
-    config: Any                   # nst_pipeline.config.StyleConfig
-    options: Any                  # the method's PluginOptions
-    registry: Any                 # nst_pipeline.registry.Registry
+    config: StyleConfig
+    options: PluginOptions        # the method's own options model, filled from --method-option
+    registry: Registry
     video: bool = False           # True when frames follow each other (video-only loss terms apply)
     frame_hw: tuple[int, int] | None = None  # the input frames' (height, width) when known before
     #                                          the run: a method may prepare for it (plan sessions)
 
 
+@dataclass(frozen=True)
+class FrameFacts:
+    """What a method says about the frame it just made, for logs and the manifest."""
+
+    steps: int = 0                 # optimizer steps (a one-pass method: 1)
+    loss: float | None = None      # the last evaluated loss, when there is one
+    terms: dict[str, float] = field(default_factory=dict)   # that loss by term
+    stop: str | None = None        # why the last level stopped: converged | cap | budget
+
+
 class Method:
-    """Stylizes one frame after another, keeping what a clip can reuse (style targets, sessions)."""
+    """Stylizes one frame after another, keeping what a clip can reuse (style targets, sessions).
+
+    A method is a context manager: leaving the ``with`` block calls :meth:`close`."""
 
     name = "method"
     #: ask the run loop for a :class:`Guide` on later frames (flow costs time: only when used)
@@ -69,9 +86,15 @@ class Method:
         """The stylized frame: HxWx3 float32 in [0, 1] at :meth:`output_size`."""
         raise NotImplementedError
 
-    def last_record(self) -> dict:
-        """Facts about the frame just made for logs and the manifest (steps, loss, terms, stop)."""
-        return {}
+    def last_record(self) -> FrameFacts:
+        """Facts about the frame just made (steps, loss, terms, stop)."""
+        return FrameFacts()
 
     def close(self) -> None:
-        pass
+        """Let go of what the method holds (models, sessions, device memory)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from ..config import AUTO_SIZE_CAP, STILL_SIZE, ClipConfig, StyleConfig
 from ..options import build_options, split_pairs
 from ..registry import Registry
+from ..sources.base import FrameSource
 from .base import Method, MethodContext
 
 
@@ -34,8 +35,9 @@ def build_method(config: StyleConfig, registry: Registry, video: bool,
     return spec.factory(MethodContext(config, options, registry, video, frame_hw))
 
 
-def input_size(source) -> tuple[int, int] | None:
-    """(width, height) of the source's frames when it knows it before reading."""
+def input_size(source: FrameSource) -> tuple[int, int] | None:
+    """(width, height) of the source's frames when it knows it before reading. Read with a
+    default: a third-party source may duck-type :class:`FrameSource` without declaring it."""
     size = getattr(source, "frame_size", None)
     return tuple(size) if size else None
 

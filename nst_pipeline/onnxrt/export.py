@@ -21,7 +21,7 @@ import onnx
 import torch
 from torch import nn
 
-from .. import __version__
+from ..version import __version__
 from ..backbones.base import Backbone
 from ..errors import ConfigError, OutputError
 from ..images import atomic_write

@@ -1,47 +1,34 @@
-"""``nst video --workers N``: the driver that cuts segments, hands them to Ray, writes in order.
+"""``nst video --workers N``: segments on Ray workers, their frames stitched back in order.
 
-The driver reads the selected frames once, cuts them into segments as they stream
-past (scene cuts, then chunks), and gives each segment to a free worker of an
-``ActorPool``; it reads further only when a worker is free, so it holds a few
-segments at a time, not the clip. Segments come back in any order; the driver alone
-writes the work folder and the sink, strictly in order, cross-fading the overlaps,
-so resume and atomic output work as in a plain run.
+:class:`RayFrames` is a frame producer for :func:`nst_pipeline.pipeline.run`, like the
+in-process one: the run loop still replays, saves, writes and reports every frame. The
+producer reads the selected frames once, cuts them into segments as they stream past
+(scene cuts, then chunks), and gives each segment to a free worker of an ``ActorPool``;
+it reads further only when a worker is free, so it holds a few segments at a time, not
+the clip. Segments come back in any order; the producer yields their frames strictly in
+order, cross-fading the overlaps. The workers' step reports come back through a Ray
+queue and are said in frame order (:class:`.steps.StepRelay`).
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
 
-from ..errors import ConfigError, InputError, NSTError
-from ..pipeline import FrameReport, finished_frames_said
+import numpy as np
+
+from ..config import ClipConfig, StyleConfig
+from ..errors import NSTError
+from ..pipeline import Made, Resume
+from ..reports import FrameReport
+from ..video.cuts import CutDetector
 from .crossfade import Stitched, Stitcher
-from .segments import OVERLAP, SEGMENT_FRAMES, CutDetector, Segment, Segmenter, check_chunking
+from .segments import Segment, Segmenter
+from .steps import StepRelay
 from .store import SegmentStore
 
-
-@dataclass(frozen=True)
-class ScaleOptions:
-    workers: int = 2
-    ray_address: str | None = None
-    segment_frames: int = SEGMENT_FRAMES
-    overlap: int = OVERLAP
-
-    def check(self) -> "ScaleOptions":
-        if self.workers < 1:
-            raise ConfigError("--workers must be >= 1")
-        check_chunking(self.segment_frames, self.overlap)
-        return self
-
-    @property
-    def on_ray(self) -> bool:
-        """One worker and no cluster address: the plain in-process run (Ray is not imported)."""
-        return self.workers > 1 or bool(self.ray_address)
-
-    def resume_key(self) -> dict:
-        """What a --resume must keep (the worker count may change)."""
-        return {"segment_frames": self.segment_frames, "overlap": self.overlap}
+#: how long the driver waits for a finished segment before it passes on the step reports that came in
+POLL_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -51,76 +38,82 @@ class SegmentFrameReport(FrameReport):
     seam: float | None = None      # weight of the next chunk where the frame was cross-faded
 
 
-def run_scaled(source, sink, config, clip, scale: ScaleOptions, *, workdir=None, registry_factory=None,
-               on_frame: Callable | None = None, on_segment: Callable | None = None) -> int:
-    """Stylize the frames ``clip`` selects from ``source`` on Ray workers into ``sink``."""
-    from .executor import cluster, start_workers, submit
+class RayFrames:
+    """The Ray producer: ``config`` and ``clip`` are built into a method once per worker."""
 
-    scale.check()
-    total = clip.total(source.frame_count)
-    job = _Job(sink, clip, workdir, total, scale.overlap, on_frame)
-    with finished_frames_said(job):
-        with sink, cluster(scale.workers, scale.ray_address) as info:
-            job.replay()
-            pool = start_workers(info, config, clip, registry_factory)
-            split = Segmenter(scale.segment_frames, scale.overlap, CutDetector(fps=source.fps or 24.0))
-            segments, exhausted = split.split(clip.select(source)), False
-            while True:
-                while not exhausted and pool.has_free():
-                    item = next(segments, None)
-                    if item is None:
-                        exhausted = True
-                        job.stitch.end()
-                    elif job.needs(item[0]):
-                        submit(pool, *item)
-                        if on_segment is not None:
-                            on_segment(item[0], "submitted")
-                job.write_ready()
-                if not pool.has_next():
-                    if exhausted:
-                        break
-                    continue
-                index, frames, reports = _next_result(pool)
-                job.returned(index, frames, reports)
-                if on_segment is not None:
-                    on_segment(job.stitch.planned[index], "done")
-            job.write_ready()
-            if job.done == 0:
-                raise InputError("the input has no frames to stylize")
-    return job.done
+    def __init__(self, config: StyleConfig, clip: ClipConfig, *, fps: float | None = None,
+                 registry_factory: Callable | None = None, on_step: Callable | None = None, step_images: int = 0,
+                 on_segment: Callable | None = None) -> None:
+        self.config, self.clip, self.fps = config, clip, fps or 24.0
+        self.registry_factory, self.on_step, self.step_images = registry_factory, on_step, step_images
+        self.on_segment = on_segment
 
+    def __call__(self, frames: Iterator[np.ndarray], resume: Resume, total: int | None) -> Made:
+        from .executor import cluster, start_workers
 
-def _next_result(pool):
-    """The next finished segment; a user error raised on a worker comes out as itself."""
-    try:
-        return pool.get_next_unordered()
-    except Exception as exc:
-        cause = exc
-        while isinstance(getattr(cause, "cause", None), BaseException):
-            cause = cause.cause   # Ray wraps: ActorDiedError -> RayTaskError -> the worker's exception
-        if isinstance(cause, NSTError):
-            raise cause from None
-        raise
+        with cluster(self.clip.workers, self.clip.ray_address) as info:
+            relay = StepRelay(self.on_step)
+            pool = start_workers(info, self.config, self.clip, self.registry_factory, relay.queue, self.step_images)
+            split = Segmenter(self.clip.segment_frames, self.clip.overlap, CutDetector(fps=self.fps))
+            plan = _Stitching(resume, total, self.clip)
+            yield from self._schedule(pool, split.split(frames), plan, relay)
+
+    def _schedule(self, pool, segments, plan: "_Stitching", relay: StepRelay) -> Made:
+        """Keep every worker busy while segments remain; hand out frames as they become final."""
+        from .executor import submit
+
+        exhausted = False
+        while True:
+            while not exhausted and pool.has_free():
+                item = next(segments, None)
+                if item is None:
+                    exhausted = True
+                    plan.stitch.end()
+                elif plan.needs(item[0]):
+                    submit(pool, *item)
+                    relay.submitted(item[0].index)
+                    self._said(item[0], "submitted")
+            yield from plan.ready()
+            if pool.has_next():
+                index, frames, reports = _next_result(pool, relay)
+                plan.returned(index, frames, reports)
+                self._said(plan.stitch.planned[index], "done")
+            elif exhausted:
+                return
+
+    def _said(self, segment: Segment, what: str) -> None:
+        if self.on_segment is not None:
+            self.on_segment(segment, what)
 
 
-class _Job:
-    """The driver's bookkeeping: which segments run, what is written, in order."""
+def _next_result(pool, relay: StepRelay):
+    """The next finished segment, passing on step reports while waiting; a user error
+    raised on a worker comes out as itself."""
+    while True:
+        try:
+            index, frames, reports = pool.get_next_unordered(timeout=POLL_SECONDS)
+        except TimeoutError:
+            relay.drain()
+            continue
+        except Exception as exc:
+            cause = exc
+            while isinstance(getattr(cause, "cause", None), BaseException):
+                cause = cause.cause   # Ray wraps: ActorDiedError -> RayTaskError -> the worker's exception
+            if isinstance(cause, NSTError):
+                raise cause from None
+            raise
+        relay.finished(index)   # its steps were all queued before it returned
+        return index, frames, reports
 
-    def __init__(self, sink, clip, workdir, total, overlap, on_frame) -> None:
-        self.sink, self.clip, self.workdir, self.total, self.on_frame = sink, clip, workdir, total, on_frame
-        self.written = workdir.done() if workdir is not None else 0
-        self.store = SegmentStore(workdir.path) if workdir is not None else None
-        self.stitch = Stitcher(overlap, first_frame=self.written)
+
+class _Stitching:
+    """Which segments run and which frames are final, in order (the driver's bookkeeping)."""
+
+    def __init__(self, resume: Resume, total: int | None, clip: ClipConfig) -> None:
+        self.written, self.total, self.clip = resume.at, total, clip
+        self.store = SegmentStore(resume.workdir.path) if resume.workdir is not None else None
+        self.stitch = Stitcher(clip.overlap, first_frame=resume.at)
         self.reports: dict[int, list] = {}
-        self.done = 0
-
-    def replay(self) -> None:
-        """Frames a stopped job finished go to the sink again, first."""
-        for index in range(self.written):
-            self.sink.write(self.workdir.load_frame(index))
-            self.done += 1
-            if self.on_frame is not None:
-                self.on_frame(SegmentFrameReport(index, self.clip.source_index(index), self.total, 0.0, resumed=True))
 
     def needs(self, segment: Segment) -> bool:
         """Plan ``segment``; True when a worker must run it (not written, not kept from before)."""
@@ -145,25 +138,20 @@ class _Job:
         self.stitch.add(index, frames, records)
         self.reports[index] = reports
 
-    def write_ready(self) -> None:
+    def ready(self) -> Made:
         for out in self.stitch.ready():
-            record = {**out.record, "seam": out.seam}
-            if self.workdir is not None:
-                self.workdir.save_frame(out.index, out.frame, record)
-            self.sink.write(out.frame)
-            self.done += 1
-            if self.on_frame is not None:
-                self.on_frame(self._report(out))
+            yield out.frame, self._report(out)
             self._forget(out.index)
 
     def _report(self, out: Stitched) -> SegmentFrameReport:
         made = self.reports[out.segment][out.index - self.stitch.planned[out.segment].start]
+        where = dict(segment=out.segment, seam=out.seam, total=self.total)
         if made is None:   # kept from a stopped run: what its worker said is in the record
-            return SegmentFrameReport(out.index, self.clip.source_index(out.index), self.total, 0.0, resumed=True,
-                                      segment=out.segment, worker=out.record.get("worker"), seam=out.seam)
+            return SegmentFrameReport(out.index, self.clip.source_index(out.index), seconds=0.0, resumed=True,
+                                      worker=out.record.get("worker"), **where)
         report, worker = made
-        fields = {f.name: getattr(report, f.name) for f in dataclasses.fields(FrameReport)}
-        return SegmentFrameReport(**fields, segment=out.segment, worker=worker, seam=out.seam)
+        said = {f.name: getattr(report, f.name) for f in fields(FrameReport) if f.name != "total"}
+        return SegmentFrameReport(**said, worker=worker, **where)
 
     def _forget(self, index: int) -> None:
         for segment in list(self.stitch.planned.values()):
@@ -171,8 +159,3 @@ class _Job:
                 if self.store is not None:
                     self.store.written(segment)
                 self.reports.pop(segment.index, None)
-
-    def kept(self) -> str:
-        if self.workdir is None or not getattr(self.workdir, "resumable", True):
-            return ""
-        return f"; finished frames are kept in {self.workdir.path}: rerun the same command with --resume to continue"

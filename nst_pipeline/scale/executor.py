@@ -78,8 +78,10 @@ def _local_gpus() -> int:
         return 0
 
 
-def start_workers(info: Cluster, config, clip, registry_factory: Callable | None = None):
-    """An ``ActorPool`` of ``info.actors`` segment workers built from ``config`` and ``clip``."""
+def start_workers(info: Cluster, config, clip, registry_factory: Callable | None = None, steps=None,
+                  step_images: int = 0):
+    """An ``ActorPool`` of ``info.actors`` segment workers built from ``config`` and ``clip``;
+    they put their step reports on the Ray queue ``steps`` (None: nobody listens)."""
     ray = import_ray()
     from ray.util import ActorPool
 
@@ -87,40 +89,60 @@ def start_workers(info: Cluster, config, clip, registry_factory: Callable | None
     options = dict(num_cpus=1 if info.owned else info.threads, num_gpus=info.gpus,
                    max_restarts=RETRIES, max_task_retries=RETRIES)
     remote = ray.remote(**options)(SegmentWorker)
-    return ActorPool([remote.remote(config, clip, files, registry_factory, info.threads) for _ in range(info.actors)])
+    setup = _Setup(files, registry_factory, info.threads, steps, step_images)
+    return ActorPool([remote.remote(config, clip, setup) for _ in range(info.actors)])
 
 
 def submit(pool, segment, frames) -> None:
     pool.submit(lambda actor, job: actor.run.remote(*job), (segment, frames))
 
 
+@dataclass(frozen=True)
+class _Setup:
+    """What every worker gets besides the options."""
+
+    files: dict                       # the bytes of the files the options name (see pack_files)
+    registry_factory: Callable | None
+    threads: int                      # torch and OpenCV threads
+    steps: object = None              # the Ray queue for step reports, or None
+    step_images: int = 0              # every N-th step report carries the image (--save-every)
+
+
 class SegmentWorker:
     """One Ray actor: the method, built once, and the loop over a segment's frames."""
 
-    def __init__(self, config, clip, files: dict, registry_factory: Callable | None, threads: int) -> None:
+    def __init__(self, config, clip, setup: _Setup) -> None:
         import ray
         import torch
 
         from ..methods.build import build_method
         from ..registry import get_registry
 
-        torch.set_num_threads(threads)
+        torch.set_num_threads(setup.threads)
         with contextlib.suppress(ImportError):
             import cv2
 
-            cv2.setNumThreads(threads)
+            cv2.setNumThreads(setup.threads)
         self._files = tempfile.TemporaryDirectory(prefix="nst-worker-")
-        config, self.clip = unpack_files(config, clip, files, Path(self._files.name))
-        registry = registry_factory() if registry_factory is not None else get_registry()
+        config, self.clip = unpack_files(config, clip, setup.files, Path(self._files.name))
+        registry = setup.registry_factory() if setup.registry_factory is not None else get_registry()
         self.method = build_method(config, registry, video=True)
+        self.steps, self.step_images = setup.steps, setup.step_images
         self.worker = ray.get_runtime_context().get_actor_id()[:8]
 
     def run(self, segment, frames: list) -> tuple[int, list, list]:
         """Stylize the segment's frames in order: (segment index, 8-bit frames, reports)."""
         from ..pipeline import stylize_frames
+        from .steps import portable
+
+        on_step = None
+        if self.steps is not None:
+            def on_step(report) -> None:
+                self.steps.put((segment.index, portable(report, self.step_images)))
 
         results, reports = [], []
-        for result, report in stylize_frames(self.method, frames, self.clip, first_index=segment.start):
+        for result, report in stylize_frames(self.method, frames, self.clip, first_index=segment.start,
+                                             on_step=on_step):
             results.append(result)
             reports.append((report, self.worker))
         return segment.index, results, reports

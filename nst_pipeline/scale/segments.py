@@ -20,10 +20,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..errors import ConfigError
 from ..video.cuts import CutDetector
-SEGMENT_FRAMES = 100
-OVERLAP = 8
 
 
 @dataclass(frozen=True)
@@ -49,14 +46,13 @@ class Segment:
 
 
 def check_chunking(segment_frames: int, overlap: int) -> None:
-    if segment_frames < 2:
-        raise ConfigError("--segment-frames must be >= 2")
-    if overlap < 0 or overlap >= segment_frames:
-        raise ConfigError(f"--overlap must be >= 0 and smaller than --segment-frames ({segment_frames})")
+    """The options' own check (:class:`~nst_pipeline.config.ClipConfig`) comes first; this
+    guards the API below against chunks that would never advance."""
+    if segment_frames < 2 or not 0 <= overlap < segment_frames:
+        raise ValueError(f"chunks of {segment_frames} frames cannot overlap by {overlap}")
 
 
-def plan_segments(total: int, cuts: Iterable[int], segment_frames: int = SEGMENT_FRAMES,
-                  overlap: int = OVERLAP) -> list[Segment]:
+def plan_segments(total: int, cuts: Iterable[int], segment_frames: int, overlap: int) -> list[Segment]:
     """The segments of ``total`` frames with shots starting at ``cuts`` (pure bookkeeping)."""
     check_chunking(segment_frames, overlap)
     bounds = sorted({0, total, *(c for c in cuts if 0 < c < total)})
@@ -83,8 +79,7 @@ class Segmenter:
     Gives the same segments as :func:`plan_segments` with the cuts the detector finds.
     """
 
-    def __init__(self, segment_frames: int = SEGMENT_FRAMES, overlap: int = OVERLAP,
-                 detector: CutDetector | None = None) -> None:
+    def __init__(self, segment_frames: int, overlap: int, detector: CutDetector | None = None) -> None:
         check_chunking(segment_frames, overlap)
         self.size, self.overlap = segment_frames, overlap
         self.detector = detector or CutDetector()

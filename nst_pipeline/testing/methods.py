@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import NSTError
 from ..frames import to_u8
 from ..hookspecs import hookimpl
-from ..methods.base import FrameTask, Guide, Method, MethodContext
+from ..methods.base import FrameFacts, FrameTask, Guide, Method, MethodContext
 from ..specs import BackboneSpec, MethodSpec
 from .common import NotExercised, call, kit_backbone, options_for, require, smooth_image
 
@@ -61,7 +61,9 @@ def _check_frame(spec: MethodSpec, method: Method, task: FrameTask, what: str) -
     require(out.dtype == np.float32, f"{spec.name}: stylize ({what}) must return float32, got {out.dtype}")
     require(bool(np.isfinite(out).all()) and out.min() >= 0 and out.max() <= 1,
             f"{spec.name}: stylize ({what}) must return finite values in [0, 1]")
-    require(isinstance(method.last_record(), dict), f"{spec.name}: last_record() must return a dict")
+    facts = method.last_record()
+    require(isinstance(facts, FrameFacts), f"{spec.name}: last_record() must return a FrameFacts, "
+            f"got {type(facts).__name__}")
     return out
 
 
