@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from . import frames
-from .decoding import header_size, open_image, unreadable  # noqa: F401  (header_size re-exported)
+from .decoding import open_image, unreadable
 from .errors import InputError, NSTError, OutputError
 
 WRITABLE_SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF"}
@@ -171,4 +171,3 @@ def tensor_to_frame(image: torch.Tensor) -> np.ndarray:
     return np.ascontiguousarray(image.detach().clamp(0, 1).squeeze(0).permute(1, 2, 0).cpu().numpy())
 
 
-frame_to_u8 = frames.to_u8

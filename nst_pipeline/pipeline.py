@@ -27,6 +27,7 @@ import numpy as np
 from . import images
 from .config import ClipConfig
 from .errors import InputError, Interrupted, NSTError, PluginError
+from .frames import to_u8
 from .methods.base import FrameFacts, FrameTask, Method
 from .reports import FrameReport
 from .sinks.base import FrameSink
@@ -109,7 +110,7 @@ def stylize_frames(method: Method, frames: Iterable[np.ndarray], clip: ClipConfi
         task = _task(index, frame, clip, opening, shot_start, previous, guide)
         # the stored 8-bit frame is what the next frame starts from: a resumed job then
         # continues from exactly the state an uninterrupted one would have
-        result = images.frame_to_u8(method.stylize(task, on_step))
+        result = to_u8(method.stylize(task, on_step))
         facts = _facts(method)
         yield result, FrameReport(index, clip.source_index(index), total, time.perf_counter() - began,
                                   loss=facts.loss, terms=facts.terms, steps=facts.steps, first=task.first,

@@ -201,7 +201,7 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="one round, small clip")
     p.add_argument("--json", type=Path, help="also write the results here")
     args = p.parse_args()
-    from nst_pipeline.fast.engine import has_cuda_driver
+    from nst_pipeline.onnxrt.session import has_cuda_driver
 
     DEVICE[1] = "cuda" if has_cuda_driver() else "cpu"
     if args.quick:

@@ -15,7 +15,7 @@ from nst_pipeline.errors import ConfigError, InputError
 def test_a_57_byte_png_declaring_50000_squared_is_refused_naming_its_size(tmp_path):
     bomb = png_header_only(tmp_path / "bomb.png", 50000, 50000)
     assert bomb.stat().st_size == 57
-    for read in (images.load_array, images.header_size):
+    for read in (images.load_array, decoding.header_size):
         with pytest.raises(InputError, match=r"bomb\.png is too large: 50000x50000 px \(2500 megapixels; the limit is 100"):
             read(bomb)
 
@@ -34,7 +34,7 @@ def test_the_limit_can_be_raised_and_lowered(tmp_path, monkeypatch, make_image):
     with pytest.raises(InputError, match="48x40 px .* the limit is 0.001 megapixels"):
         images.load_array(small)
     monkeypatch.setenv(decoding.MAX_PIXELS_ENV, "3e9")  # above Pillow's own refusal (2 x 89 MP)
-    assert images.header_size(png_header_only(tmp_path / "big.png", 50000, 50000)) == (50000, 50000)
+    assert decoding.header_size(png_header_only(tmp_path / "big.png", 50000, 50000)) == (50000, 50000)
     assert Image.MAX_IMAGE_PIXELS == 89478485  # Pillow's global setting is left as it was
     monkeypatch.setenv(decoding.MAX_PIXELS_ENV, "lots")
     with pytest.raises(ConfigError, match="NST_MAX_IMAGE_PIXELS='lots'"):
@@ -44,7 +44,7 @@ def test_the_limit_can_be_raised_and_lowered(tmp_path, monkeypatch, make_image):
 def test_header_size_of_a_png_decodes_no_pixels(tmp_path, monkeypatch, make_image):
     path = make_image("frame.png", size=(48, 40))
     monkeypatch.setattr(Image.Image, "load", lambda self: pytest.fail("header_size decoded pixels"))
-    assert images.header_size(path) == (48, 40)
+    assert decoding.header_size(path) == (48, 40)
 
 
 def test_video_frames_over_the_limit_are_refused_before_decoding(tmp_path, monkeypatch):

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Optional
 
 import typer
+
+from .progress import Modes
 
 
 class StderrConsole:
@@ -82,7 +84,7 @@ def default_output(input: str | Path, video: bool) -> Path:
 
 LogJson = Annotated[Optional[Path], typer.Option("--log-json", help="Write per-step losses (JSON lines) to this file.", metavar="PATH")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no closing message (errors still print).")]
-ProgressMode = Annotated[Literal["auto", "bar", "plain", "none"], typer.Option(
+ProgressMode = Annotated[Modes, typer.Option(
     "--progress", help="auto: a live bar on a terminal, plain lines (at most one per 10 s, and at each level "
     "and frame end) in logs and pipes; or force bar, plain or none.")]
 

@@ -8,11 +8,15 @@ On a narrow terminal the step count, speed and ETA stay; the loss terms shorten,
 from __future__ import annotations
 
 import time
+import typing
 from collections.abc import Callable
+from typing import Literal
 
 from .eta import Plan, Tally, rate
 
-MODES = ("auto", "bar", "plain", "none")
+#: --progress values (the commands' option type, cli/common.py, is this Literal)
+Modes = Literal["auto", "bar", "plain", "none"]
+MODES = typing.get_args(Modes)
 #: plain mode: at most one line per this many seconds (plus one at every level and frame end)
 PLAIN_EVERY = 10.0
 BAR_MIN, BAR_MAX = 10, 40
