@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
-
-from .progress import Modes
 
 
 class StderrConsole:
@@ -84,16 +82,13 @@ def default_output(input: str | Path, video: bool) -> Path:
 
 LogJson = Annotated[Optional[Path], typer.Option("--log-json", help="Write per-step losses (JSON lines) to this file.", metavar="PATH")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no closing message (errors still print).")]
-ProgressMode = Annotated[Modes, typer.Option(
+#: --progress values (cli/progress.py reads them from here)
+ProgressModes = Literal["auto", "bar", "plain", "none"]
+ProgressMode = Annotated[ProgressModes, typer.Option(
     "--progress", help="auto: a live bar on a terminal, plain lines (at most one per 10 s, and at each level "
     "and frame end) in logs and pipes; or force bar, plain or none.")]
 
 
-def reporter(mode: str, quiet: bool, video: bool):
-    """The progress display for a command's --progress and --quiet."""
-    from .progress import Reporter
-
-    return Reporter(mode="none" if quiet else mode, console=console, video=video)
 Styles = Annotated[Optional[list[Path]], typer.Option("--style", "-s", help="Style image; repeat for several styles.", metavar="PATH")]
 StyleBlend = Annotated[Optional[list[float]], typer.Option("--style-blend", help="Blend weight per --style (repeat, same order).", metavar="FLOAT")]
 BackboneOption = Annotated[Optional[list[str]], typer.Option("--backbone-option", help="Backbone option key=value.", metavar="TEXT")]

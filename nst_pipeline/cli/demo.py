@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import DEFAULT_STYLE, SAMPLES, console, reporter
+from .common import DEFAULT_STYLE, SAMPLES, console
 
 PHOTO = SAMPLES / "content" / "bbb_frame.jpg"
 #: 24 frames of Big Buck Bunny (CC BY 3.0, Blender Foundation)
@@ -33,6 +33,7 @@ def run_demo(out_dir: Path, *, size: int, device: str, picture: dict | None = No
     """Both demo runs into ``out_dir``: ``(picture, clip, frames written)``. ``picture`` and
     ``clip`` override the runs' options (tests: a tiny backbone, a tiny budget)."""
     from ..api import stylize_image, stylize_video
+    from .progress import reporter
 
     out_dir.mkdir(parents=True, exist_ok=True)
     picture_out = out_dir / "bbb_starry_night.png"

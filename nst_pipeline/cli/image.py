@@ -32,13 +32,14 @@ def image_command(
     from ..clips import Listeners, stylize_still
     from ..config import split_options
     from ..registry import get_registry
+    from .progress import reporter
     from .snapshots import Snapshots, beside
 
     config, clip = split_options(options, "image")
     log = c.StepLog(log_json, [content, output, *config.styles])
     snapshots = Snapshots(save_every, beside(output))
     try:
-        with c.reporter(progress, quiet, video=False) as shown:
+        with reporter(progress, quiet, video=False) as shown:
             def on_step(report):
                 shown.step(report)
                 log.step(report)

@@ -10,13 +10,10 @@ from __future__ import annotations
 import time
 import typing
 from collections.abc import Callable
-from typing import Literal
-
+from .common import ProgressModes, console
 from .eta import Plan, Tally, rate
 
-#: --progress values (the commands' option type, cli/common.py, is this Literal)
-Modes = Literal["auto", "bar", "plain", "none"]
-MODES = typing.get_args(Modes)
+MODES = typing.get_args(ProgressModes)
 #: plain mode: at most one line per this many seconds (plus one at every level and frame end)
 PLAIN_EVERY = 10.0
 BAR_MIN, BAR_MAX = 10, 40
@@ -228,3 +225,8 @@ def bar_line(label: str, done: int, total: int | None, essentials: str, variants
         line.append(" " + terms, style="dim")
     line.truncate(width, overflow="ellipsis")
     return line
+
+
+def reporter(mode: str, quiet: bool, video: bool) -> Reporter:
+    """The progress display for a command's --progress and --quiet."""
+    return Reporter(mode="none" if quiet else mode, console=console, video=video)

@@ -36,6 +36,7 @@ def video_command(
     from ..config import split_options
     from ..errors import OutputError
     from ..registry import get_registry
+    from .progress import reporter
     from .snapshots import Snapshots, in_folder
 
     if output == "-" and not c.stdout_is_data(output):
@@ -49,7 +50,7 @@ def video_command(
     snapshot_dir = (work_dir or Path(f"{output}.nst-work")) / "snapshots"
     snapshots = Snapshots(save_every, in_folder(snapshot_dir))
     try:
-        with c.reporter(progress, quiet, video=True) as shown:
+        with reporter(progress, quiet, video=True) as shown:
             def on_plan(plan):
                 shown.plan(plan)
                 if output == "-" and config.size is not None and plan.output_size and plan.output_size != plan.input_size:
