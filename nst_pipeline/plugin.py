@@ -51,7 +51,7 @@ Records and base classes:
     ``forward(feats, image)`` returns one scalar from the named features.
 :class:`Targets`
     What terms compare against: ``content_features(layers)``, ``style_features(layers)``
-    (one dict per style), ``blend_weights()``, ``extras`` (per-frame video tensors).
+    (one dict per style), ``blend_weights()``, ``previous_warped`` and ``previous_confidence`` (video).
 :class:`FrameSource`
     Iterates HxWx3 RGB numpy frames (uint8, or float32 in [0, 1]) of one size; sets
     ``fps``, ``frame_count`` when known; ``close()`` releases the file.
