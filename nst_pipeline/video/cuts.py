@@ -11,6 +11,8 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
+from ..frames import to_u8
+
 #: PySceneDetect's default threshold for the content detector (mean HSV/edge change, 0-255)
 CUT_THRESHOLD = 27.0
 #: shorter shots than this are not split off (a flash or a fast pan is not a cut); at 24 fps, 1/3 s
@@ -35,8 +37,11 @@ class CutDetector:
         self._next = 0
 
     def feed(self, frame: np.ndarray) -> bool:
-        """True when ``frame`` (the next one, HxWx3 uint8 RGB) is the first frame of a new shot."""
-        bgr = self._cv2.cvtColor(np.ascontiguousarray(frame), self._cv2.COLOR_RGB2BGR)
+        """True when ``frame`` (the next one, HxWx3 RGB, uint8 or float in [0, 1]) is the first frame
+        of a new shot."""
+        # PySceneDetect's scores are on the 8-bit scale: a float frame (image folders) gave a
+        # brightness cut a sixth of its score, and the cut was missed
+        bgr = self._cv2.cvtColor(np.ascontiguousarray(to_u8(frame)), self._cv2.COLOR_RGB2BGR)
         index, self._next = self._next, self._next + 1
         found = self._detector.process_frame(self._timecode(index, self.fps), bgr)
         return any(int(getattr(tc, "frame_num", tc)) == index for tc in found)
