@@ -116,8 +116,11 @@ class ClipConfig(_Schema):
 
     @model_validator(mode="after")
     def _overlap_fits(self) -> "ClipConfig":
-        if self.overlap >= self.segment_frames:
-            raise ValueError(f"--overlap ({self.overlap}) must be smaller than --segment-frames ({self.segment_frames})")
+        # the stitcher cross-fades neighbouring chunks only: past half, a frame would lie in
+        # three chunks (refused rather than blended three ways: it would also cost over 2x the work)
+        if 2 * self.overlap > self.segment_frames:
+            raise ValueError(f"--overlap ({self.overlap}) must be at most half of --segment-frames "
+                             f"({self.segment_frames}), so that only neighbouring chunks share frames")
         return self
 
     @property

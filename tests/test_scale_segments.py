@@ -38,6 +38,21 @@ def test_bad_chunking_is_a_user_error(size, overlap):
         plan_segments(10, [], size, overlap)
 
 
+def test_an_overlap_over_half_a_chunk_is_refused():
+    # the stitcher cross-fades two neighbouring chunks; with overlap > segment_frames / 2 a frame
+    # lies in three chunks, and the mix jumped where the first of them ended (issue 19.7)
+    from nst_pipeline.config import make_clip
+
+    with pytest.raises(ConfigError, match=r"^invalid options: --overlap \(6\) must be at most half of --segment-frames \(10\)"):
+        make_clip(segment_frames=10, overlap=6)
+    with pytest.raises(ValueError):
+        plan_segments(30, [], 10, 6)
+    assert make_clip(segment_frames=10, overlap=5).overlap == 5
+    for size, overlap in ((10, 5), (9, 4), (2, 1), (7, 0)):   # every allowed chunking: two chunks at most
+        segs = plan_segments(41, [17], size, overlap)
+        assert max(sum(s.start <= t < s.stop for s in segs) for t in range(41)) <= (2 if overlap else 1)
+
+
 def test_streaming_segmenter_matches_the_plan_and_hands_out_the_right_frames():
     frames = shot(13, seed=1) + shot(9, seed=2)
     split = Segmenter(segment_frames=6, overlap=2)

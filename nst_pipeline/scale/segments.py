@@ -47,8 +47,9 @@ class Segment:
 
 def check_chunking(segment_frames: int, overlap: int) -> None:
     """The options' own check (:class:`~nst_pipeline.config.ClipConfig`) comes first; this
-    guards the API below against chunks that would never advance."""
-    if segment_frames < 2 or not 0 <= overlap < segment_frames:
+    guards the API below against chunks that would never advance, or that three chunks share
+    (the stitcher cross-fades two)."""
+    if segment_frames < 2 or not 0 <= 2 * overlap <= segment_frames:
         raise ValueError(f"chunks of {segment_frames} frames cannot overlap by {overlap}")
 
 
