@@ -88,3 +88,64 @@ def check_frame_folder(folder: str | os.PathLike, resume: bool) -> None:
     raise OutputError(f"output folder {folder} already holds {len(foreign)} file{'s' if len(foreign) > 1 else ''} "
                       f"this job did not write ({shown}): the frames of two clips would mix. "
                       f"Give a new or empty folder{hint}")
+
+
+def work_folder_for(output: str) -> Path | None:
+    """The default work folder, ``OUTPUT.nst-work`` beside the output; None for stdout
+    (a throw-away temp folder: nothing to resume into)."""
+    if output == "-":
+        return None
+    out = _named(Path(output))
+    return out.with_name(out.name + ".nst-work")
+
+
+def snapshot_folder_for(output: str, work_dir: Path | None) -> Path:
+    """Where ``nst video --save-every`` keeps its snapshots: ``OUTPUT-snapshots`` beside the
+    output. Never inside the output folder (it must hold only frames, or --resume refuses it)
+    nor the work folder (deleted on success). For stdout: ``WORK-snapshots`` beside a given
+    --work-dir, else ``stdout-snapshots`` in the current folder."""
+    if output != "-":
+        out = _named(Path(output))
+        return out.with_name(out.name + "-snapshots")
+    if work_dir is not None:
+        work = _named(Path(work_dir))
+        return work.with_name(work.name + "-snapshots")
+    return Path(STDOUT_SNAPSHOTS)
+
+
+#: the snapshot folder of ``-o -`` without --work-dir (there is no output path to sit beside)
+STDOUT_SNAPSHOTS = "stdout-snapshots"
+
+
+def _named(path: Path) -> Path:
+    return path if path.name else path.resolve()  # "." or "./" has no name to add to
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    path, folder = path.resolve(), folder.resolve()
+    return path == folder or folder in path.parents
+
+
+def check_snapshot_folder(folder: Path, *, inputs: Iterable[str | os.PathLike], resume: bool,
+                          avoid: Iterable[tuple[str, Path | None]] = ()) -> Path:
+    """The snapshot folder of a video job, before any work: a folder (or creatable), not an
+    input, outside the folders in ``avoid`` (what, path), writable, and empty unless the job
+    resumes (the snapshots of two jobs would mix)."""
+    label = f"--save-every: snapshot folder {folder}"
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{label} exists and is not a folder")
+    for src in inputs:
+        if src is not None and str(src) != "-" and _inside(Path(src), folder) and Path(src).exists():
+            raise OutputError(f"{label} holds the input {src}; refusing to write snapshots among inputs")
+    for what, other in avoid:
+        if other is not None and _inside(folder, Path(other)):
+            raise OutputError(f"{label} is inside the {what} {other}; give another -o or --work-dir")
+    if folder.is_dir() and not resume and any(folder.iterdir()):
+        raise OutputError(f"{label} already holds files of an earlier job; move or delete it first "
+                          "(or rerun the stopped job that wrote them with --resume)")
+    base = folder if folder.is_dir() else _existing_ancestor(folder)
+    if not base.is_dir():
+        raise OutputError(f"cannot create {label}: {base} is not a folder")
+    if not os.access(base, os.W_OK):
+        raise OutputError(f"cannot create {label}: {base} is not writable")
+    return folder

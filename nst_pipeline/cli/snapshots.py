@@ -7,17 +7,20 @@ from pathlib import Path
 
 
 class Snapshots:
-    def __init__(self, every: int, name: Callable[[object], Path]) -> None:
+    def __init__(self, every: int, name: Callable[[object], Path] | None) -> None:
         self.every, self.name = every, name
+        self.written = 0
+        self.last: Path | None = None  # where the latest one went (the closing line names its folder)
 
     def __call__(self, r) -> None:
-        if not self.every or r.step % self.every or r.image is None:
+        if not self.every or self.name is None or r.step % self.every or r.image is None:
             return
         from .. import images
 
         path = self.name(r)
         path.parent.mkdir(parents=True, exist_ok=True)
         images.save_image(r.image, path)
+        self.written, self.last = self.written + 1, path
 
 
 def beside(out: Path) -> Callable[[object], Path]:
@@ -26,5 +29,5 @@ def beside(out: Path) -> Callable[[object], Path]:
 
 
 def in_folder(folder: Path) -> Callable[[object], Path]:
-    """``frame000003-L1-step0020.png`` in a video job's work folder."""
+    """``frame000003-L1-step0020.png`` in a video job's snapshot folder (``OUTPUT-snapshots``)."""
     return lambda r: folder / f"frame{r.frame:06d}-L{r.level + 1}-step{r.step:04d}.png"

@@ -20,7 +20,7 @@ def video_command(
     work_dir: Annotated[Optional[Path], typer.Option("--work-dir", help="Folder for finished frames and the manifest (default: OUTPUT.nst-work).", metavar="PATH")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue a stopped job from its work folder.")] = False,
     keep_work: Annotated[bool, typer.Option("--keep-work", help="Keep the work folder after success.")] = False,
-    save_every: Annotated[int, typer.Option("--save-every", help="Also save the frame being optimized every N steps into WORK/snapshots (0: off).", metavar="INT")] = 0,
+    save_every: Annotated[int, typer.Option("--save-every", help="Also save the frame being optimized every N steps into OUTPUT-snapshots/, beside the output (0: off; kept after the job).", metavar="INT")] = 0,
     log_json: c.LogJson = None,
     progress: c.ProgressMode = "auto",
     quiet: c.Quiet = False,
@@ -47,8 +47,8 @@ def video_command(
 
         check_work_folder(work_dir)
     log = c.StepLog(log_json, [input, output, *config.styles])
-    snapshot_dir = (work_dir or Path(f"{output}.nst-work")) / "snapshots"
-    snapshots = Snapshots(save_every, in_folder(snapshot_dir))
+    where = snapshot_folder(input, output, work_dir, resume, config) if save_every else None
+    snapshots = Snapshots(save_every, in_folder(where) if where is not None else None)
     try:
         with reporter(progress, quiet, video=True) as shown:
             def on_plan(plan):
@@ -70,6 +70,9 @@ def video_command(
             listen = Listeners(on_plan, on_step, on_frame, step_images=save_every)
             outcome = stylize_clip(input, output, config, clip, registry=get_registry(), frame_size=frame_size, fps=fps,
                                    work_dir=work_dir, resume=resume, keep_work=keep_work, listen=listen)
+    except BaseException:
+        _say_snapshots(snapshots)  # kept when the job fails too
+        raise
     finally:
         log.close()
     for note in outcome.notes:
@@ -78,3 +81,20 @@ def video_command(
         c.console.print(f"work folder kept: {outcome.work_kept}")
     if not quiet:
         c.console.print(f"wrote {output if output != '-' else 'stdout'} ({outcome.frames} frames)")
+    _say_snapshots(snapshots)
+
+
+def snapshot_folder(input: str, output: str, work_dir: Path | None, resume: bool, config) -> Path:
+    """``--save-every``'s folder beside the output, checked before any work like the other outputs."""
+    from ..outputs import check_snapshot_folder, snapshot_folder_for, work_folder_for
+    from ..sinks import sink_kind
+
+    folder = snapshot_folder_for(output, work_dir)
+    frames = Path(output) if sink_kind(output) == "folder" else None
+    avoid = [("work folder", work_dir or work_folder_for(output)), ("output folder", frames)]
+    return check_snapshot_folder(folder, inputs=[input, *config.styles], resume=resume, avoid=avoid)
+
+
+def _say_snapshots(snapshots) -> None:
+    if snapshots.written:  # even with -q, like "work folder kept": files beside -o deserve a word
+        c.console.print(f"snapshots in {snapshots.last.parent} ({snapshots.written} images)")

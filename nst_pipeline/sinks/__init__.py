@@ -16,15 +16,18 @@ __all__ = ["FrameSink", "FolderSink", "RawStreamSink", "open_sink", "sink_kind"]
 
 
 def sink_kind(output: str) -> str:
-    """``-`` -> stdout; a video suffix -> video; anything else (no suffix, a folder) -> folder."""
+    """``-`` -> stdout; a trailing slash or an existing folder -> folder (``out.v1/`` too: a
+    dot in a folder's name is no file type); a video suffix -> video; no suffix -> folder."""
     if output == "-":
         return "stdout"
     path = Path(output)
-    if path.suffix.lower() in VIDEO_SUFFIXES and not path.is_dir():
+    if output.endswith(("/", os.sep)) or path.is_dir():
+        return "folder"
+    if path.suffix.lower() in VIDEO_SUFFIXES:
         return "video"
-    if path.suffix and not path.is_dir():
+    if path.suffix:
         raise OutputError(f"cannot write frames to {output}: use a video file ({', '.join(sorted(VIDEO_SUFFIXES))}), "
-                          "a folder (for numbered PNGs) or '-' (raw RGB24 on stdout)")
+                          f"a folder for numbered PNGs (end it with '/': {output}/) or '-' (raw RGB24 on stdout)")
     return "folder"
 
 

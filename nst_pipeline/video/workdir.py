@@ -1,9 +1,12 @@
 """A work folder that makes long video jobs resumable.
 
 Layout: ``manifest.json`` (the job's settings and one record per finished frame)
-and ``frames/000000.png ...`` (each stylized frame, written atomically). A frame
-counts as finished once its PNG exists under its final name, so a killed job loses
-at most the frame in flight. ``--resume`` refuses a folder made with other settings.
+and ``frames/000000.png ...`` (each stylized frame, written atomically). A frame's PNG
+is written first and its record second: the manifest is the commit, so a frame counts
+as finished once it has both. A kill between the two leaves a PNG without a record,
+which the next open deletes (with any half-written temp file), so the manifest and the
+frames agree again and a killed job loses at most the frame in flight. ``--resume``
+refuses a folder made with other settings.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ class WorkDir:
         manifest = path / MANIFEST
         if manifest.exists():
             work = cls._load(path, manifest)
+            work._recover()
             if work.done():
                 return work._reopen(settings, resume)
             work.remove()  # an earlier job killed before its first frame finished blocks nothing
@@ -92,17 +96,31 @@ class WorkDir:
         return self.frames_dir / f"{index:06d}.png"
 
     def done(self) -> int:
-        """Finished frames: the unbroken run of frame files from the first one."""
+        """Finished frames: the unbroken run from the first one of frames with both a PNG and a record."""
         n = 0
-        while self.frame_path(n).exists():
+        while n < len(self.records) and self.frame_path(n).exists():
             n += 1
         return n
+
+    def _recover(self) -> None:
+        """After a kill: keep the finished frames, drop what a stopped save left (a PNG
+        without its record, records past a missing PNG, temp files of either write)."""
+        done = self.done()
+        left = [p for p in self.frames_dir.glob("*.png")
+                if p.name.startswith(".") or (p.stem.isdigit() and int(p.stem) >= done)]
+        left += self.path.glob(f".{Path(MANIFEST).stem}.*{Path(MANIFEST).suffix}")  # temp files of atomic_write
+        for p in left:
+            p.unlink(missing_ok=True)
+        if len(self.records) > done:
+            self.records = self.records[:done]
+            self._write_manifest()
 
     def load_frame(self, index: int) -> np.ndarray:
         with Image.open(self.frame_path(index)) as img:
             return np.asarray(img.convert("RGB"), dtype=np.uint8)
 
     def save_frame(self, index: int, frame: np.ndarray, record: dict) -> None:
+        # the PNG before its record: the manifest never names a frame that is not there
         images.atomic_write(self.frame_path(index), lambda tmp: Image.fromarray(frame).save(tmp, format="PNG"))
         self.records = self.records[:index] + [record]
         self._write_manifest()
