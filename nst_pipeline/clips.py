@@ -76,7 +76,7 @@ def stylize_frame(frame: np.ndarray, config: StyleConfig, clip: ClipConfig, *, r
 def _run_still(source, sink, config: StyleConfig, clip: ClipConfig, registry: Registry, listen: Listeners) -> None:
     size = input_size(source)
     config = resolve_size(config, size, still=True, exact=False)
-    with build_method(config, registry, video=False, frame_hw=(size[1], size[0])) as method:
+    with build_method(config, registry, video=False, frame_hw=(size[1], size[0]), clip=clip) as method:
         listen.plan(make_plan(method, config, clip, size, 1))
         one = clip.model_copy(update={"start": 0, "every": 1, "max_frames": 1})
         run(source, sink, one, LocalFrames(method, one, on_step=listen.on_step))
@@ -103,7 +103,8 @@ def stylize_clip(input: str, output: str, config: StyleConfig, clip: ClipConfig,
     with open_input(registry, input, frame_size, fps) as source:
         size = input_size(source)
         config = resolve_size(config, size, still=False, exact=kind == "stdout")
-        with build_method(config, registry, video=True, frame_hw=(size[1], size[0]) if size else None) as method:
+        with build_method(config, registry, video=True, frame_hw=(size[1], size[0]) if size else None,
+                          clip=clip) as method:
             listen.plan(make_plan(method, config, clip, size, clip.total(source.frame_count)))
             settings = {"config": config.model_dump(mode="json"), "clip": clip.resume_key(), **describe_input(input)}
             work = open_workdir(output, work_dir, settings, resume)
@@ -155,8 +156,9 @@ def open_workdir(output: str, given: Path | None, settings: dict, resume: bool):
     if throwaway:
         given = Path(tempfile.mkdtemp(prefix="nst-video-"))
     elif given is None:
-        out = Path(output)
-        given = out.with_name(out.name + ".nst-work")
+        from .outputs import work_folder_for
+
+        given = work_folder_for(output)
     if given.exists() and not given.is_dir():
         raise OutputError(f"work folder {given} exists and is not a folder")
     work = WorkDir.open(given, settings, resume)

@@ -14,6 +14,12 @@ from .models import resolve
 
 class FastMethod(Method):
     name = "fast"
+    #: one forward pass: the optimization's options (steps, weights, losses, backbone, pyramid,
+    #: init, optimizer) mean nothing here; the run loop's frame selection and workers still apply.
+    #: --seed keeps its promise (the pass is deterministic); --temporal-weight is refused below
+    honours = frozenset({"styles", "style_blend", "size", "method", "method_options", "original_colors",
+                         "weights", "device", "seed", "temporal_weight", "start", "every", "max_frames",
+                         "workers", "ray_address", "segment_frames", "overlap"})
 
     def __init__(self, ctx: MethodContext) -> None:
         config, options = ctx.config, ctx.options

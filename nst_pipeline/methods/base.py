@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
@@ -73,6 +73,9 @@ class Method:
     name = "method"
     #: ask the run loop for a :class:`Guide` on later frames (flow costs time: only when used)
     wants_guide = False
+    #: the StyleConfig/ClipConfig fields this method uses; None = all of them. A field set
+    #: to a non-default value outside it gets a one-line warning (methods/build.py)
+    honours: ClassVar[frozenset[str] | None] = None
 
     def output_size(self, hw: tuple[int, int]) -> tuple[int, int]:
         """(height, width) of the result for an input frame of size ``hw``."""

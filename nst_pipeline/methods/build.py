@@ -6,9 +6,12 @@ Shared by the in-process run (:mod:`nst_pipeline.clips`) and the Ray workers
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
-from ..config import AUTO_SIZE_CAP, STILL_SIZE, ClipConfig, StyleConfig
+from ..config import (AUTO_SIZE_CAP, IMAGE_NAMES, STILL_SIZE, VIDEO_NAMES, VIDEO_ONLY_FIELDS, ClipConfig,
+                      StyleConfig, option_flag)
+from ..errors import NSTWarning
 from ..options import build_options, split_pairs
 from ..registry import Registry
 from ..sources.base import FrameSource
@@ -29,10 +32,33 @@ class Plan:
 
 
 def build_method(config: StyleConfig, registry: Registry, video: bool,
-                 frame_hw: tuple[int, int] | None = None) -> Method:
+                 frame_hw: tuple[int, int] | None = None, clip: ClipConfig | None = None) -> Method:
+    """The method ``config`` names; given the run's ``clip`` (the driver, not each Ray
+    worker), options the method does not use are warned about once."""
     spec = registry.method(config.method)
     options = build_options(spec.options, split_pairs(config.method_options, "--method-option"), f"method {spec.name!r}")
-    return spec.factory(MethodContext(config, options, registry, video, frame_hw))
+    method = spec.factory(MethodContext(config, options, registry, video, frame_hw))
+    ignored = ignored_options(method, config, clip, video) if clip is not None else []
+    if ignored:
+        warnings.warn(f"--method {config.method} does not use {', '.join(ignored)}: "
+                      "they change nothing in this run", NSTWarning, stacklevel=2)
+    return method
+
+
+def ignored_options(method: Method, config: StyleConfig, clip: ClipConfig, video: bool) -> list[str]:
+    """The options set to other than their default that ``method`` does not honour (see
+    :attr:`Method.honours`), spelled as the command spells them (``nst image --steps``)."""
+    honours = type(method).honours
+    if honours is None:
+        return []
+    names = VIDEO_NAMES if video else IMAGE_NAMES
+    found = []
+    for model in (config, clip):
+        for name, info in type(model).model_fields.items():
+            if name in honours or (not video and name in VIDEO_ONLY_FIELDS) or getattr(model, name) == info.default:
+                continue
+            found.append("--" + names[name].replace("_", "-") if name in names else option_flag(type(model), name))
+    return found
 
 
 def input_size(source: FrameSource) -> tuple[int, int] | None:
