@@ -113,3 +113,47 @@ def test_auto_follows_the_recorded_verdict(tiny_backbone, tmp_path, monkeypatch)
         monkeypatch.setattr(tg, "_best_time", lambda run, device, t=iter([torch_s, onnx_s]): next(t))
         monkeypatch.setattr(tg, "_read_verdicts", lambda: {})
         assert tg.onnx_is_faster(features, tiny_backbone, ["relu1_1"], torch.device("cpu"), 16) is expected
+
+
+def _max_pooled() -> TinyBackbone:
+    net = TinyBackbone()  # the same weights; every pooling max instead of avg
+    for name in ("pool1", "pool2", "pool3"):
+        net.body[name] = torch.nn.MaxPool2d(2)
+    return net
+
+
+def test_given_model_with_other_pooling_is_refused(registry, make_image, tmp_path):
+    path = tmp_path / "max.onnx"
+    export_backbone(_max_pooled(), ["relu1_1", "relu2_1", "relu3_1"], path, backbone_name="tiny", check=False)
+    assert OnnxFeatures(path).info.pooling == "max"
+    with pytest.raises(ConfigError, match=r"exported with max pooling, but this run's backbone has avg pooling; "
+                                          r"pass --pooling max"):
+        build_job(config(make_image("s.png"), targets="onnx", onnx_model=path), registry)
+
+
+def test_the_architecture_is_checked_up_to_the_layers_a_run_uses(tmp_path):
+    path = tmp_path / "deep.onnx"
+    export_backbone(TinyBackbone(), ["relu1_1", "relu2_1", "relu3_1"], path, backbone_name="tiny", check=False)
+    features = OnnxFeatures(path)
+    tg.check_compatible(features, TinyBackbone(), ["relu1_1"], "tiny")   # a shallower run: same modules up to it
+    changed = TinyBackbone()
+    changed.body["pool2"] = torch.nn.MaxPool2d(2)   # after relu2_1: a run up to relu2_1 computes the same
+    tg.check_compatible(features, changed, ["relu1_1", "relu2_1"], "tiny")
+    with pytest.raises(ConfigError, match="avg pooling, but this run's backbone has avg\\+max pooling"):
+        tg.check_compatible(features, changed, ["relu3_1"], "tiny")
+    with pytest.raises(ConfigError, match="exported from backbone 'tiny', but this run uses 'vgg19'"):
+        tg.check_compatible(features, TinyBackbone(), ["relu1_1"], "vgg19")
+
+
+def test_a_model_that_records_no_architecture_is_refused(tmp_path):
+    import onnx
+
+    path = tmp_path / "old.onnx"
+    export_backbone(TinyBackbone(), ["relu1_1"], path, backbone_name="tiny", check=False)
+    model = onnx.load(str(path))
+    kept = [p for p in model.metadata_props if p.key not in ("nst.architecture", "nst.pooling")]
+    del model.metadata_props[:]
+    model.metadata_props.extend(kept)
+    onnx.save(model, str(path))
+    with pytest.raises(ConfigError, match="does not record its architecture"):
+        tg.check_compatible(OnnxFeatures(path), TinyBackbone(), ["relu1_1"], "tiny")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
 import io
 import logging
 import os
@@ -87,7 +88,28 @@ def model_info(backbone: Backbone, layers: Sequence[str], backbone_name: str) ->
         package_version=__version__,
         default_content_layers=tuple(l for l in backbone.default_content_layers if l in layers),
         default_style_layers=tuple(l for l in backbone.default_style_layers if l in layers),
+        architecture=architecture(backbone, layers), pooling=pooling_of(backbone, layers),
     )
+
+
+def architecture(backbone: Backbone, layers: Sequence[str]) -> dict[str, str]:
+    """For each of ``layers``, a digest of every module up to it, in order: two backbones
+    compute a layer alike (given the same weights) when its digests agree, however deep
+    each was truncated."""
+    layers = backbone.check_layers(layers)
+    digest, out = hashlib.sha256(), {}
+    for name, module in backbone.truncated(layers).body.items():
+        digest.update(f"{name}={module!r};".encode())
+        if name in layers:
+            out[name] = digest.hexdigest()[:16]
+    return out
+
+
+def pooling_of(backbone: Backbone, layers: Sequence[str]) -> str:
+    """The kinds of pooling up to the deepest of ``layers``: "max", "avg", "max+avg" or "none"."""
+    kinds = {type(m).__name__.split("Pool")[0].lower() or "pool"
+             for m in backbone.truncated(backbone.check_layers(layers)).body.values() if "Pool" in type(m).__name__}
+    return "+".join(sorted(kinds)) or "none"
 
 
 def example_sizes(min_side: int) -> tuple[tuple[int, int, int], ...]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import ConfigError, unknown_name_message
 
@@ -36,6 +36,11 @@ class ModelInfo:
     package_version: str
     default_content_layers: tuple[str, ...] = ()
     default_style_layers: tuple[str, ...] = ()
+    #: per layer, a digest of the modules that compute it (export.architecture): same weights
+    #: with other pooling give other features, so a run checks the layers it uses against it
+    architecture: Mapping[str, str] = field(default_factory=dict)
+    #: the pooling in the exported trunk ("max", "avg", "max+avg", "none"), for messages
+    pooling: str = ""
 
     def to_props(self) -> dict[str, str]:
         values = {
@@ -49,6 +54,8 @@ class ModelInfo:
             "package_version": self.package_version,
             "default_content_layers": ",".join(self.default_content_layers),
             "default_style_layers": ",".join(self.default_style_layers),
+            "architecture": json.dumps(dict(self.architecture), sort_keys=True),
+            "pooling": self.pooling,
         }
         return {PREFIX + k: v for k, v in values.items()}
 
@@ -68,6 +75,9 @@ class ModelInfo:
             package_version=get("package_version"),
             default_content_layers=_split(props.get(PREFIX + "default_content_layers", "")),
             default_style_layers=_split(props.get(PREFIX + "default_style_layers", "")),
+            # absent from files written before it was recorded: such a file cannot be checked
+            architecture=json.loads(props.get(PREFIX + "architecture", "{}")),
+            pooling=props.get(PREFIX + "pooling", ""),
         )
 
     def check_layers(self, layers: Iterable[str]) -> list[str]:

@@ -21,7 +21,7 @@ from ..backbones.weights import cache_dir
 from ..errors import ConfigError, NSTError, OutputError
 from ..images import atomic_write
 from .backbone import OnnxBackbone
-from .export import export_backbone
+from .export import architecture, export_backbone, pooling_of
 from .metadata import FORMAT_VERSION, OPSET
 from .runtime import OnnxFeatures
 
@@ -39,7 +39,7 @@ def resolve_target_encoder(config, backbone: Backbone, layers: Sequence[str], de
     layers = backbone.check_layers(layers)
     if config.onnx_model is not None:
         features = OnnxFeatures(config.onnx_model, device)
-        check_compatible(features, backbone, layers)
+        check_compatible(features, backbone, layers, config.backbone)
     else:
         features = cached_export(backbone, config.backbone, layers, device)
     if choice == "onnx":
@@ -48,19 +48,39 @@ def resolve_target_encoder(config, backbone: Backbone, layers: Sequence[str], de
     return features if onnx_is_faster(features, backbone, layers, device, side) else None
 
 
-def check_compatible(features: OnnxFeatures, backbone: Backbone, layers: Sequence[str]) -> None:
-    """A given model must compute the same features the torch backbone would."""
+def check_compatible(features: OnnxFeatures, backbone: Backbone, layers: Sequence[str], name: str) -> None:
+    """A given model must compute the same features the torch backbone would: the same
+    backbone, layers, weights, preprocessing and architecture (pooling included)."""
     info, where = features.info, f"--onnx-model {features.path}"
+    if info.backbone != name:
+        raise ConfigError(f"{where} was exported from backbone {info.backbone!r}, but this run uses {name!r}; "
+                          f"export it again: nst export onnx --backbone {name}")
     missing = [l for l in layers if l not in info.layers]
     if missing:
         raise ConfigError(f"{where} lacks layers {', '.join(missing)} that the loss terms need; "
                           f"it has {', '.join(info.layers)}. Export them: nst export onnx --layers {','.join(layers)}")
+    _check_architecture(info, where, backbone, layers)
     if backbone.weights_sha256 and info.weights_sha256 != backbone.weights_sha256:
         raise ConfigError(f"{where} was exported from other weights (sha256 {info.weights_sha256[:12]}...) "
                           f"than this backbone's ({backbone.weights_sha256[:12]}...)")
     if info.preprocessing != backbone.preprocessing:
         raise ConfigError(f"{where} bakes in preprocessing {info.preprocessing!r}, "
                           f"but the backbone uses {backbone.preprocessing!r}")
+
+
+def _check_architecture(info, where: str, backbone: Backbone, layers: Sequence[str]) -> None:
+    if not info.architecture:
+        raise ConfigError(f"{where} does not record its architecture (an export by an older version), so its "
+                          "pooling cannot be checked; export it again with nst export onnx")
+    deepest = backbone.check_layers(layers)[-1]
+    if info.architecture.get(deepest) == architecture(backbone, layers).get(deepest):
+        return
+    ours = pooling_of(backbone, info.layers) if all(l in backbone.layer_names for l in info.layers) else "?"
+    if info.pooling and ours != info.pooling:
+        raise ConfigError(f"{where} was exported with {info.pooling} pooling, but this run's backbone has {ours} "
+                          f"pooling; pass --pooling {info.pooling}, or export it again with --pooling {ours}")
+    raise ConfigError(f"{where} was exported from another architecture than this run's backbone "
+                      "(other modules up to its layers); export it again with the run's --backbone options")
 
 
 def cache_key(backbone: Backbone, layers: Sequence[str]) -> str:
