@@ -24,6 +24,7 @@ from .errors import ConfigError, unknown_name_message
 Optimizer = Literal["lbfgs", "adam", "adamax", "adadelta", "sgd"]
 TargetsBy = Literal["torch", "onnx", "auto"]
 WarmStart = Literal["prev-warped", "prev", "content"]
+Precision = Literal["auto", "fp32", "bf16"]
 
 #: a clip keeps its own frame size up to this long side when no --size is given
 AUTO_SIZE_CAP = 512
@@ -70,6 +71,9 @@ class StyleConfig(_Schema):
     pooling: Literal["max", "avg"] | None = Field(None, description="Pooling in the backbone: max or avg.")
     weights: Path | None = Field(None, description="Local weights file (or folder) for the backbone or method.")
     device: str = Field("auto", description="auto, cpu, cuda or cuda:N.")
+    precision: Precision = Field("auto", description=(
+        "The backbone's arithmetic: bf16 (bfloat16 convolutions, losses and the image in fp32), fp32, or auto "
+        "(bf16 where the device runs it fast: CUDA with bf16, a CPU with AVX512-BF16 or AMX; else fp32)."))
     original_colors: bool = Field(False, description="Keep the content's colors; transfer the style to luminance only.")
     style_scale: float = Field(1.0, gt=0, le=4, description="Style image size relative to the content.")
     targets: TargetsBy = Field("torch", description="Who computes the targets: torch, onnx (onnxruntime), or auto (the faster here, measured once).")

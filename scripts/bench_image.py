@@ -72,7 +72,7 @@ def run_ours(out: Path, size: int, steps: int, levels: int | None, save_every: i
         cmd += ["--save-every", str(save_every)]
     cmd += list(extra)
     result = run_process(cmd)
-    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    rows = [json.loads(line) for line in log.read_text().splitlines() if '"event"' not in line]
     last_level = max(r["level"] for r in rows)
     result["levels"] = sorted({tuple(r["size"]) for r in rows}, key=lambda s: s[0] * s[1])
     result["times"] = [r["seconds"] for r in rows if r["level"] == last_level]

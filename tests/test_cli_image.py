@@ -32,7 +32,9 @@ def test_end_to_end_writes_image_log_and_snapshots(pair, tmp_path, capsys):
     rc, err = run(["image", content, "-s", style, "-o", out, *FAST, "--log-json", log, "--save-every", "2"], capsys)
     assert rc == 0, err
     assert Image.open(out).size == (48, 40)
-    records = [json.loads(line) for line in log.read_text().splitlines()]
+    plan, *records = [json.loads(line) for line in log.read_text().splitlines()]
+    # the log opens with the run's plan: the method and the arithmetic it runs in
+    assert plan["event"] == "plan" and plan["method"] == "gatys" and plan["precision"] in ("fp32", "bf16")
     assert [r["step"] for r in records] == [1, 2, 3]
     assert set(records[0]["terms"]) == {"content", "style", "tv"}
     assert records[-1]["terms"]["style"] < records[0]["terms"]["style"]
@@ -45,7 +47,7 @@ def test_pyramid_runs_coarse_to_fine(pair, tmp_path, capsys):
     rc, err = run(["image", content, "-s", style, "-o", tmp_path / "o.png", "--size", "64", "--steps", "2",
                    "--levels", "2", "-q", "--log-json", log], capsys)
     assert rc == 0, err
-    sizes = [tuple(json.loads(l)["size"]) for l in log.read_text().splitlines()]
+    sizes = [tuple(json.loads(l)["size"]) for l in log.read_text().splitlines() if '"event"' not in l]
     assert sizes == [(26, 32), (26, 32), (53, 64), (53, 64)]
 
 
@@ -90,7 +92,7 @@ def test_every_optimizer_runs(pair, tmp_path, capsys, optimizer):
         rc, err = run(["image", content, "-s", style, "-o", outs[-1], "--size", "32", "--steps", steps, "--levels", "1",
                        "-q", "--optimizer", optimizer, "--lr-decay-every", "1", "--log-json", log], capsys)
         assert rc == 0, err
-    records = [json.loads(line) for line in log.read_text().splitlines()]
+    records = [json.loads(line) for line in log.read_text().splitlines() if '"event"' not in line]
     # this optimizer's default rate, halved after every step; and it made the loss fall
     assert [r["lr"] for r in records] == pytest.approx([OPTIMIZERS[optimizer].lr * 0.5 ** k for k in range(4)])
     assert records[-1]["loss"] < records[0]["loss"]

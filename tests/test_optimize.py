@@ -1,5 +1,5 @@
-"""optimize.run with a stopper: converges on a known objective, tol 0 is the old loop
-bit for bit, the time budget holds on a fake clock, and the best iterate comes back."""
+"""optimize.run: converges on a known objective with a stopper, optimizes in range (the picture
+judged is the picture written), the time budget holds on a fake clock, the best iterate comes back."""
 
 from __future__ import annotations
 
@@ -60,29 +60,7 @@ def test_every_optimizer_stops_where_the_relative_improvement_falls_below_tol(na
     assert lowest[-7] - lowest[-2] > 1e-3 * lowest[-7]             # and not one step earlier
     assert [r for _, _, r in reports] == [None] * (steps - 1) + [CONVERGED]   # reason on the last report only
     start = float(objective(x)[0])
-    assert float(objective(out)[0]) - 0.5 < 0.01 * (start - 0.5)    # 99% of the way to the floor
-
-
-def _old_run(image, objective, steps, schedule):
-    """The loop as it was before stopping existed (commit 40ab9c7), the reference for tol 0."""
-    x = image.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
-    opt = optimize.make_optimizer([x], schedule)
-    sched = torch.optim.lr_scheduler.StepLR(opt, schedule.decay_every, schedule.decay) if schedule.decay_every else None
-
-    def closure():
-        opt.zero_grad(set_to_none=True)
-        loss, _ = objective(x)
-        loss.backward()
-        return loss
-
-    for _ in range(steps):
-        opt.step(closure)
-        if schedule.optimizer != "lbfgs":
-            with torch.no_grad():
-                x.clamp_(0.0, 1.0)
-        if sched is not None:
-            sched.step()
-    return x.detach().clamp(0.0, 1.0)
+    assert float(objective(out.image)[0]) - 0.5 < 0.01 * (start - 0.5)    # 99% of the way to the floor
 
 
 def _conv_objective():
@@ -92,20 +70,42 @@ def _conv_objective():
 
     def objective(x):   # not convex, not monotone for the first-order optimizers
         f = torch.tanh(torch.nn.functional.conv2d(x, w, padding=1))
-        return ((f - goal) ** 2).mean() + 0.01 * x.diff(dim=-1).abs().mean(), {}
+        return ((f - goal) ** 2).mean() + 0.01 * x.diff(dim=-1).abs().mean(), {"fit": ((f - goal) ** 2).mean()}
 
     return objective
 
 
 @pytest.mark.parametrize("name,lr,decay_every", [("lbfgs", None, 0), ("adam", None, 0), ("sgd", 0.5, 3)])
-def test_tol_zero_is_the_old_loop_bit_for_bit(name, lr, decay_every):
+def test_the_written_picture_is_the_one_judged_and_the_best_of_those_evaluated(name, lr, decay_every):
     start = torch.rand(1, 3, 12, 12, generator=torch.Generator().manual_seed(0))
-    schedule = Schedule(name, lr, decay_every, 0.5)
-    old = _old_run(start, _conv_objective(), 12, schedule)
+    objective, log = _conv_objective(), []
     stopper = Stopper(12, tol=0.0)
-    new = optimize.run(start, _conv_objective(), 12, schedule, stopper=stopper)
-    assert torch.equal(old, new) and stopper.reason == CAP and stopper.steps == 12
-    assert torch.equal(optimize.run(start, _conv_objective(), 12, schedule), old)   # no stopper at all
+    out = optimize.run(start, recorded(objective, log), 12, Schedule(name, lr, decay_every, 0.5), stopper=stopper)
+    assert stopper.reason == CAP and stopper.steps == 12 and len(log) == 13   # 12 steps + the final point
+    assert all(float(x.min()) >= 0 and float(x.max()) <= 1 for _, x in log)   # every evaluation in range
+    loss, parts = objective(out.image)
+    assert out.loss == pytest.approx(float(loss), rel=1e-6) == min(l for l, _ in log)
+    assert out.terms["fit"] == pytest.approx(float(parts["fit"]), rel=1e-6)
+
+
+def test_in_range_gradient_pulls_pixels_at_the_bounds_inward_only():
+    x = torch.tensor([-0.5, 0.0, 0.0, 0.5, 1.0, 1.0, 1.5], requires_grad=True)
+    push = torch.tensor([-1.0, -1.0, 1.0, 1.0, -1.0, 1.0, 1.0])   # d loss / d pixel
+    (optimize.in_range(x) * push).sum().backward()
+    # descent moves a pixel by -grad: at/below 0 only an increase passes, at/above 1 only a decrease
+    assert x.grad.tolist() == [-1.0, -1.0, 0.0, 1.0, 0.0, 1.0, 1.0]
+    assert torch.equal(optimize.in_range(x.detach()), x.detach().clamp(0, 1))
+    inside = torch.rand(5, dtype=torch.float64).mul(0.8).add(0.1).requires_grad_(True)
+    assert torch.autograd.gradcheck(optimize.in_range, (inside,))
+
+
+def test_lbfgs_moves_pixels_that_start_black_or_white():
+    # a plain clamp in the objective would freeze them (no gradient at the bound)
+    objective, target = quadratic()
+    start = torch.zeros(1, 3, 8, 8)
+    start[..., ::2] = 1.0
+    out = optimize.run(start, objective, 40, Schedule("lbfgs", 0.5, 0, 0.5))
+    assert (out.image - target).abs().max() < 0.05
 
 
 class StepClock:
@@ -129,7 +129,7 @@ def test_time_budget_is_respected_within_one_step():
     stopper = Stopper(1000, deadline=2.0, clock=clock)
     optimize.run(torch.zeros(1, 3, 8, 8), slow, 1000, Schedule("adam", 0.01, 0, 0.5), stopper=stopper)
     assert stopper.reason == BUDGET
-    assert clock.now <= 2.0 < clock.now + clock.cost       # one more step would have overrun
+    assert clock.now <= 2.0 < clock.now + clock.cost       # one more step (or the final look) would overrun
     assert stopper.steps == 6
 
 
@@ -143,8 +143,8 @@ def test_best_iterate_is_returned_when_the_loss_climbs_at_the_end():
     losses = [loss for loss, _ in log]
     best = min(range(len(losses)), key=losses.__getitem__)
     assert best < len(losses) - 1, losses                  # the test objective does climb at the end
-    assert torch.equal(out, log[best][1].clamp(0, 1))
-    assert stopper.best == losses[best]
+    assert torch.equal(out.image, log[best][1]) and out.loss == losses[best]
+    assert stopper.best == min(losses[:-1])                # the stopper saw the steps, not the final look
 
 
 def test_final_iterate_is_kept_while_the_loss_still_falls():
@@ -154,8 +154,8 @@ def test_final_iterate_is_kept_while_the_loss_still_falls():
     out = optimize.run(torch.zeros(1, 3, 8, 8), recorded(objective, log), 8, Schedule("adam", 0.01, 0, 0.5),
                        stopper=stopper)
     losses = [loss for loss, _ in log]
-    assert losses == sorted(losses, reverse=True)
-    assert float(objective(out)[0]) < losses[-1]           # one update past the last evaluation
+    assert losses == sorted(losses, reverse=True) and len(losses) == 9   # 8 steps + the point they reached
+    assert torch.equal(out.image, log[-1][1]) and out.loss == losses[-1]
 
 
 def test_non_finite_loss_is_reported_then_refused():

@@ -3,6 +3,8 @@ rejects each one naming the broken promise, and a run names the term and its plu
 
 from __future__ import annotations
 
+import re
+
 import warnings
 
 import pytest
@@ -61,7 +63,7 @@ def _objective(tiny_backbone, fault: str, weight: float = 1.0) -> tuple[Objectiv
 
 
 def _run(objective, start, optimizer="lbfgs", steps=3):
-    return optimize.run(start, objective, steps, optimize.Schedule(optimizer, None, 0, 0.5))
+    return optimize.run(start, objective, steps, optimize.Schedule(optimizer, None, 0, 0.5)).image
 
 
 @pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
@@ -121,7 +123,9 @@ def test_a_diverged_image_blames_the_learning_rate_and_names_the_terms(tiny_back
     objective.prepare(Targets(tiny_backbone, content, [kit.smooth_image(32, 40, 2)]))
     with pytest.raises(ConfigError) as err:
         optimize.run(content, objective, 20, optimize.Schedule("lbfgs", 1e6, 0, 0.5))
-    assert "the image diverged" in str(err.value) and "loss term 'style' gave inf" in str(err.value)
+    # the objective sees the picture in range: the iterate's overflow shows as a non-finite value
+    assert "the image diverged" in str(err.value)
+    assert re.search(r"loss term 'style' gave (inf|nan)", str(err.value))
     assert "lower the learning rate (--lr)" in str(err.value)
 
 

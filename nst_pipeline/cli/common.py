@@ -106,6 +106,13 @@ class StepLog:
         # checked now, opened on the first record: a job refused before its first step leaves no log
         self.path = check_file_target(path, "--log-json", inputs) if path else None
         self.file = None
+        self._plan: dict | None = None
+
+    def plan(self, plan) -> None:
+        """The run's plan as the log's first record (written with the first step: a job refused
+        before its first step leaves no log)."""
+        self._plan = {"event": "plan", "method": plan.method, "precision": plan.precision, "frames": plan.frames,
+                      "output_size": list(plan.output_size) if plan.output_size else None}
 
     def step(self, r, **extra) -> None:
         self._write({"frame": r.frame, "level": r.level, "step": r.step, "size": list(r.size), "loss": r.loss,
@@ -123,6 +130,8 @@ class StepLog:
                 self.file = open(self.path, "w", encoding="utf-8")
             except OSError as exc:
                 raise OutputError(f"cannot write --log-json {self.path}: {exc.strerror or exc}") from None
+            if self._plan is not None:
+                self.file.write(json.dumps(self._plan) + "\n")
         if self.file is not None:
             self.file.write(json.dumps(record) + "\n")
             self.file.flush()

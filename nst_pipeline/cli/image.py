@@ -40,13 +40,17 @@ def image_command(
     snapshots = Snapshots(save_every, beside(output))
     try:
         with reporter(progress, quiet, video=False) as shown:
+            def on_plan(plan):
+                shown.plan(plan)
+                log.plan(plan)
+
             def on_step(report):
                 shown.step(report)
                 log.step(report)
                 snapshots(report)
 
             outcome = stylize_still(content, output, config, clip, registry=get_registry(),
-                                    listen=Listeners(shown.plan, on_step))
+                                    listen=Listeners(on_plan, on_step))
     finally:
         log.close()
     if not quiet:

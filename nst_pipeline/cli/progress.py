@@ -81,12 +81,14 @@ class Reporter:
         self.video = video if video is not None else (bool(plan.later) or plan.frames != 1)
         self._said = None        # the StepReport the last plain line described
         self._last_line = None   # clock time of the last plain line
+        self.precision: str | None = None   # from the run's plan: said on the first line
         self._at = clock()       # clock time of the latest report
         self._live = None
 
     def plan(self, run_plan) -> None:
         """The run's plan (clips.Plan), said before the first frame."""
         self.tally = Tally(plan_of(run_plan, self.video))
+        self.precision = run_plan.precision
 
     # -- context ----------------------------------------------------------------
     def __enter__(self) -> "Reporter":
@@ -151,6 +153,8 @@ class Reporter:
     def line(self, r, width: int | None = None) -> str:
         """One plain line about step report ``r``; fitted to ``width`` by shortening the loss terms."""
         head = f"{self.label(r)}  {self.essentials(r)}"
+        if self._last_line is None and self.precision:   # the first line says what the run computes in
+            head += f"  {self.precision}"
         for terms in terms_variants(r.terms, r.loss):
             text = f"{head}  {terms}" if terms else head
             if width is None or len(text) <= width:
@@ -200,6 +204,7 @@ class _LiveView:
                            f"ETA {clock_text(rep.eta())}", [""], width)
         if r is not None:
             label = f"level {r.level + 1}/{r.levels}" if not rep.video else f"frame {r.frame + 1} L{r.level + 1}/{r.levels}"
+            label += f" {rep.precision}" if rep.precision else ""
             yield bar_line(label, rep.tally.done_steps, rep.tally.total_steps, rep.essentials(r),
                            terms_variants(r.terms, r.loss), width)
 

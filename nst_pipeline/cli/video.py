@@ -53,6 +53,7 @@ def video_command(
         with reporter(progress, quiet, video=True) as shown:
             def on_plan(plan):
                 shown.plan(plan)
+                log.plan(plan)
                 if output == "-" and config.size is not None and plan.output_size and plan.output_size != plan.input_size:
                     w, h = plan.output_size  # the next program must read frames of this size
                     c.console.print(f"note: frames on stdout are {w}x{h} (--size {config.size}), not the input's "

@@ -16,6 +16,7 @@ from ..options import build_options, parse_loss_selection, split_pairs
 from ..registry import Registry
 from .objective import Objective, WeightedTerm, make_term
 from .optimize import Schedule
+from .precision import Features, resolve_precision
 
 
 @dataclass
@@ -28,10 +29,12 @@ class Job:
     styles: list[torch.Tensor]
     #: computes targets (forward only); the backbone itself unless --targets picks another
     target_encoder: Callable | None = None
+    #: "fp32" or "bf16": what the backbone computes in (``--precision`` resolved for the device)
+    precision: str = "fp32"
 
     @property
     def encoder(self) -> Callable:
-        return self.target_encoder or self.backbone
+        return self.target_encoder or self.objective.features
 
 
 def resolve_device(name: str) -> torch.device:
@@ -96,11 +99,13 @@ def build_job(config: StyleConfig, registry: Registry, video: bool = False) -> J
                               weights=config.weights).to(device)
     if isinstance(backbone, Backbone) and any(p.dim() == 4 for p in backbone.parameters()):
         backbone.use_channels_last()
-    objective = Objective(backbone, terms).to(device)
+    precision = resolve_precision(config.precision, device)
+    objective = Objective(backbone, terms, Features(backbone, precision, device)).to(device)
     target_encoder = None
     if config.targets != "torch":
         # forward-only targets through onnxruntime (optional part of the package)
         from ..onnxrt.targets import resolve_target_encoder
 
         target_encoder = resolve_target_encoder(config, backbone, objective.layers, device)
-    return Job(config, device, backbone, objective, schedule, [s.to(device) for s in styles], target_encoder)
+    return Job(config, device, backbone, objective, schedule, [s.to(device) for s in styles], target_encoder,
+               precision)

@@ -8,19 +8,18 @@ import torch
 
 from .. import images
 from ..methods.base import FrameFacts, FrameTask, Method, MethodContext
-from .job import build_job
 from ..reports import StepReport
+from .job import build_job
+from .precision import configure_cuda
 from .stylize import Stylizer, pyramid_sizes
 
 
 def seed_everything(seed: int | None, device: torch.device) -> None:
-    """Process-wide determinism for ``--seed``: set once when a run starts."""
-    if seed is None:
-        return
-    torch.manual_seed(seed)
-    if device.type == "cuda":
-        torch.backends.cudnn.deterministic = True
-        torch.backends.cudnn.benchmark = False
+    """Process-wide settings for a run, set once when it starts: ``--seed`` seeds torch and
+    asks cuDNN for repeatable algorithms; without it cuDNN may pick the fastest."""
+    configure_cuda(device, deterministic=seed is not None)
+    if seed is not None:
+        torch.manual_seed(seed)
 
 
 class GatysMethod(Method):
@@ -30,6 +29,9 @@ class GatysMethod(Method):
         self.job = build_job(ctx.config, ctx.registry, video=ctx.video)
         seed_everything(ctx.config.seed, self.job.device)
         self.stylizer = Stylizer(self.job)
+        # --original-colors matches the styles' luminance to the shot's reference frame
+        self.uses_reference = ctx.config.original_colors
+        self.precision = self.job.precision
         # flow only when an active term reads the warped previous frame (the temporal one)
         self.wants_guide = any(t.weight > 0 and t.term.wants_previous for t in self.job.objective.terms)
         self._last: StepReport | None = None
@@ -42,6 +44,7 @@ class GatysMethod(Method):
 
     def stylize(self, task: FrameTask, on_step=None) -> np.ndarray:
         self._last = None
+        self.stylizer.last = None
 
         def report(r: StepReport) -> None:
             self._last = r
@@ -53,12 +56,15 @@ class GatysMethod(Method):
         if task.guide is not None and self.wants_guide:
             confidence = torch.from_numpy(np.ascontiguousarray(task.guide.confidence, dtype=np.float32))[None, None]
             previous = (images.frame_to_tensor(task.guide.warped), confidence)
+        reference = images.frame_to_tensor(task.shot_reference) if self.uses_reference else None
         out = self.stylizer.stylize(images.frame_to_tensor(task.content), start=start, steps=task.steps,
-                                    pyramid=task.first, frame=task.index, previous=previous, on_step=report)
+                                    pyramid=task.first, frame=task.index, previous=previous, reference=reference,
+                                    on_step=report)
         return images.tensor_to_frame(out)
 
     def last_record(self) -> FrameFacts:
-        r = self._last
-        if r is None:
+        """Steps and stop reason of the frame's last level; the loss of the picture written."""
+        r, made = self._last, self.stylizer.last
+        if made is None:
             return FrameFacts()
-        return FrameFacts(r.step, r.loss, dict(r.terms), r.stop)
+        return FrameFacts(r.step if r is not None else 0, made.loss, dict(made.terms), r.stop if r else None)

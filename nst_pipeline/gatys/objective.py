@@ -9,7 +9,7 @@ the image itself has diverged.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -45,9 +45,11 @@ def make_term(name: str, weight: float, factory, options, plugin: str = "") -> W
 
 
 class Objective(nn.Module):
-    def __init__(self, backbone: nn.Module, terms: Sequence[WeightedTerm]) -> None:
+    def __init__(self, backbone: nn.Module, terms: Sequence[WeightedTerm], features: Callable | None = None) -> None:
         super().__init__()
         self.backbone = backbone
+        #: ``backbone(image, layers)`` as the run computes it (``--precision``), in float32
+        self.features = features or backbone
         self.terms = list(terms)
         self._modules_list = nn.ModuleList(t.term for t in self.terms)
         for t in self.terms:
@@ -70,7 +72,7 @@ class Objective(nn.Module):
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         self.evaluations += 1
-        feats = self.backbone(image, self.layers) if self.layers else {}
+        feats = self.features(image, self.layers) if self.layers else {}
         total = image.new_zeros(())
         parts: dict[str, torch.Tensor] = {}
         for t in self.active:
@@ -128,7 +130,7 @@ class Objective(nn.Module):
         out = []
         with torch.enable_grad():  # also called from inside backward, where grad mode is off
             x = at.detach().clone().requires_grad_(True)
-            feats = self.backbone(x, self.layers) if self.layers else {}
+            feats = self.features(x, self.layers) if self.layers else {}
             for t in self.active:
                 value = _value(t, feats, x)
                 grad = None

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import torch
 
 from ..errors import ConfigError
-from .stopping import Stopper
+from .stopping import BUDGET, Stopper
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,40 @@ def make_optimizer(params, schedule: Schedule) -> torch.optim.Optimizer:
     return kind.make(params, lr=schedule.learning_rate, **kind.settings)
 
 
+class _InRange(torch.autograd.Function):
+    """``clamp(x, 0, 1)`` whose gradient still pulls a pixel at or past a bound back inside.
+
+    Plain clamp has no gradient at or past its bounds, so a pixel that starts at 0 or 1 (black
+    or white in an 8-bit photo) would never move. Here the gradient passes wherever a descent
+    step would move the pixel inward, and is zero where it would push it further out.
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(x)
+        return x.clamp(0.0, 1.0)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        (x,) = ctx.saved_tensors
+        inward = ((x > 0) | (grad < 0)) & ((x < 1) | (grad > 0))
+        return grad * inward
+
+
+def in_range(x: torch.Tensor) -> torch.Tensor:
+    """The picture ``x`` would be written as, differentiably (see :class:`_InRange`)."""
+    return _InRange.apply(x)
+
+
+@dataclass(frozen=True)
+class Optimized:
+    """The picture an optimization ends with, and the loss it was judged by."""
+
+    image: torch.Tensor        # in [0, 1]: exactly what gets written
+    loss: float
+    terms: dict[str, float]
+
+
 def run(
     image: torch.Tensor,
     objective: Callable[[torch.Tensor], tuple[torch.Tensor, dict]],
@@ -63,19 +97,21 @@ def run(
     schedule: Schedule,
     on_step: Callable[[int, float, dict[str, float], float, torch.Tensor], None] | None = None,
     stopper: Stopper | None = None,
-) -> torch.Tensor:
-    """Minimize ``objective`` over the pixels of ``image``; return the result clamped to [0, 1].
+) -> Optimized:
+    """Minimize ``objective`` over the pixels of ``image`` in range: every evaluation sees the
+    picture clamped to [0, 1], which is the picture that would be written.
 
     Runs ``steps`` steps, or until ``stopper`` says stop (converged, time budget; its
-    ``reason`` is set before ``on_step`` sees the level's last step). A stopper that may
-    stop early makes the result the best iterate reached: the final one while the loss
-    was still at its lowest on the last evaluation (the last update continued a descent),
-    else the lowest-loss image evaluated. Without one the final iterate is returned.
+    ``reason`` is set before ``on_step`` sees the level's last step). The result is the
+    lowest-loss picture evaluated, the one after the last update included (evaluated once
+    more at the end, forward only, unless the time budget is spent), so the stopping rule,
+    the best-iterate choice and the written pixels all agree.
 
-    First-order optimizers take projected steps (clamp after each). L-BFGS is left
-    unclamped until the end: a clamp moves the image somewhere its curvature history
-    does not describe, and with strong style weights the early large steps then
-    degenerate into colour noise. (Measured in scripts/bench_image.py.)
+    First-order optimizers take projected steps (clamp after each). L-BFGS keeps its own
+    iterate unclamped: a clamp of the iterate moves it somewhere its curvature history does
+    not describe (with strong style weights the early large steps then degenerate into
+    colour noise, scripts/bench_image.py); it optimizes ``f(clamp(x))``, a function its
+    history does describe, and out-of-range pixels simply stop pulling.
     """
     stopper = stopper if stopper is not None else Stopper(steps)
     x = image.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
@@ -84,14 +120,14 @@ def run(
     if schedule.decay_every:
         sched = torch.optim.lr_scheduler.StepLR(opt, schedule.decay_every, schedule.decay)
     last: dict = {}
-    best = _Best(stopper.active)
+    best = _Best()
 
     def closure():
         opt.zero_grad(set_to_none=True)
-        loss, parts = objective(x)
+        loss, parts = objective(in_range(x))
         loss.backward()
         last["loss"], last["parts"] = loss.detach(), parts
-        best.offer(float(last["loss"]), x)   # ``x`` is the point this loss belongs to (before the update)
+        best.offer(float(last["loss"]), parts, x)   # ``x`` is the point this loss belongs to (before the update)
         return loss
 
     project = schedule.optimizer != "lbfgs"
@@ -112,23 +148,29 @@ def run(
             raise ConfigError(f"the loss became {loss} at step {step}; lower the learning rate (--lr)")
         if stop:
             break
-    return best.result(x).clamp(0.0, 1.0)
+    if steps > 0 and stopper.reason != BUDGET:
+        with torch.no_grad():   # the point the last update reached has not been judged yet (forward only)
+            loss, parts = objective(x.clamp(0.0, 1.0))
+        if math.isfinite(float(loss)):
+            best.offer(float(loss), parts, x)
+    return best.result(x, objective)
 
 
 class _Best:
-    """The lowest-loss iterate evaluated so far (a copy; only kept when asked to)."""
+    """The lowest-loss point evaluated so far (a copy)."""
 
-    def __init__(self, keep: bool) -> None:
-        self.keep, self.loss, self.image, self.last_is_best = keep, math.inf, None, True
+    def __init__(self) -> None:
+        self.loss, self.terms, self.image = math.inf, {}, None
 
-    def offer(self, loss: float, x: torch.Tensor) -> None:
-        if not self.keep:
-            return
-        self.last_is_best = loss < self.loss
-        if self.last_is_best:
+    def offer(self, loss: float, parts: dict, x: torch.Tensor) -> None:
+        if loss < self.loss:
             self.loss, self.image = loss, x.detach().clone()
+            self.terms = {k: float(v.detach()) if isinstance(v, torch.Tensor) else float(v) for k, v in parts.items()}
 
-    def result(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.keep or self.last_is_best or self.image is None:
-            return x.detach()
-        return self.image
+    def result(self, x: torch.Tensor, objective) -> Optimized:
+        if self.image is None:   # no step taken: the start, judged as it will be written
+            with torch.no_grad():
+                loss, parts = objective(x.detach().clamp(0.0, 1.0))
+            self.offer(float(loss), parts, x)
+        image = self.image if self.image is not None else x.detach()
+        return Optimized(image.clamp(0.0, 1.0), self.loss, self.terms)

@@ -82,7 +82,10 @@ class Stylizer:
         self.job = job
         self.config = job.config
         self._style_cache: dict[tuple[int, int], dict] = {}
+        #: the finest level's result of the frame just made, with the loss it was judged by
+        self.last: optimize.Optimized | None = None
         self._styles: list[torch.Tensor] | None = None
+        self._styles_for: torch.Tensor | None = None   # the reference frame they were matched to
 
     def content_size(self, hw: tuple[int, int]) -> tuple[int, int]:
         return images.fit_long_side(hw, self.config.size)
@@ -97,20 +100,29 @@ class Stylizer:
                 "Use a larger --size, fewer --levels, or shallower layers"
             )
 
-    def _prepared_styles(self, content: torch.Tensor) -> list[torch.Tensor]:
-        if self._styles is None:  # fixed on the first frame: targets stay constant over a clip
-            styles = self.job.styles
-            if self.config.original_colors:
-                styles = [color.match_luminance(s, content) for s in styles]
-            self._styles = styles
+    def _prepared_styles(self, reference: torch.Tensor | None, content: torch.Tensor) -> list[torch.Tensor]:
+        """The style images. With --original-colors, grey ones with the luminance of the shot's
+        ``reference`` frame (None: ``content`` itself): one frame per shot, never "the first this
+        process stylized", so a resumed run or a Ray chunk gets the targets an uninterrupted
+        run had. Made again, with the level cache, only when the reference changes."""
+        if not self.config.original_colors:
+            return self.job.styles
+        if reference is None:
+            reference = content
+        else:   # at its --size, as the content is
+            reference = reference.to(self.job.device)
+            reference = images.resize(reference, self.content_size(tuple(reference.shape[-2:])))
+        if self._styles_for is None or not torch.equal(self._styles_for, reference):
+            self._styles = [color.match_luminance(s, reference) for s in self.job.styles]
+            self._styles_for = reference
+            self._style_cache.clear()
         return self._styles
 
-    def _targets(self, content: torch.Tensor, size: tuple[int, int], previous) -> Targets:
+    def _targets(self, content: torch.Tensor, size: tuple[int, int], previous, styles) -> Targets:
         level = self._style_cache.get(size)
-        if level is None:  # once per level size for the whole clip: resized styles + their features
+        if level is None:  # once per level size (and reference): resized styles + their features
             style_long = max(8, round(max(size) * self.config.style_scale))
-            scaled = [images.resize(s, images.fit_long_side(tuple(s.shape[-2:]), style_long))
-                      for s in self._prepared_styles(content)]
+            scaled = [images.resize(s, images.fit_long_side(tuple(s.shape[-2:]), style_long)) for s in styles]
             level = self._style_cache[size] = {"images": scaled, "features": [{} for _ in scaled]}
         warped, confidence = previous if previous is not None else (None, None)
         return Targets(self.job.encoder, images.resize(content, size), level["images"],
@@ -135,12 +147,14 @@ class Stylizer:
         pyramid: bool = True,
         frame: int = 0,
         previous: tuple[torch.Tensor, torch.Tensor] | None = None,
+        reference: torch.Tensor | None = None,
         on_step: OnStep | None = None,
     ) -> torch.Tensor:
         """Stylize ``content`` (1x3xHxW in [0, 1], any size: resized to ``--size``).
 
         ``start``: "content", "noise" or an image tensor (resized to the first level);
-        ``previous``: (warped previous result, confidence) for the temporal term.
+        ``previous``: (warped previous result, confidence) for the temporal term;
+        ``reference``: the first frame of the shot (``--original-colors`` matches the styles to it).
         """
         content = content.to(self.job.device)
         size = self.content_size(tuple(content.shape[-2:]))
@@ -153,18 +167,20 @@ class Stylizer:
         if previous is not None:
             previous = tuple(t.to(self.job.device) for t in previous)
         detail = LEVEL_DETAIL and isinstance(start, str) and start == "content"
+        styles = self._prepared_styles(reference, content)
         for level, level_size in enumerate(sizes):
             image = upsampled(image, content, level_size, detail)
-            targets = self._targets(content, level_size, previous)
+            targets = self._targets(content, level_size, previous, styles)
             self.job.objective.prepare(targets)
             stopper = budget.stopper(level, steps)
             where = _Level(frame, level, len(sizes), level_size, pyramid)
-            image = self._run_level(image, steps, where, on_step, stopper)
+            self.last = self._run_level(image, steps, where, on_step, stopper)
+            image = self.last.image
         if self.config.original_colors:
             image = color.keep_colors(image, content)
         return image
 
-    def _run_level(self, image, steps: int, where: "_Level", on_step, stopper) -> torch.Tensor:
+    def _run_level(self, image, steps: int, where: "_Level", on_step, stopper) -> optimize.Optimized:
         start = time.perf_counter()
 
         def report(step, loss, parts, lr, current):

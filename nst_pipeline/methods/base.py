@@ -41,6 +41,14 @@ class FrameTask:
     steps: int                    # step cap (per pyramid level when ``first``)
     start: str | np.ndarray       # "content", "noise", or an HxWx3 float32 start image (any size)
     guide: Guide | None = None    # None for a first frame, or when neither method nor warm start asked for flow
+    #: the content of the first frame of this frame's shot (the clip's first frame, or the one after
+    #: a scene cut), the same on every frame of the shot however a run got there (a resume, a Ray
+    #: chunk): what a method matches per shot rather than per frame. None: this frame's own content
+    reference: np.ndarray | None = None
+
+    @property
+    def shot_reference(self) -> np.ndarray:
+        return self.content if self.reference is None else self.reference
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,11 @@ class Method:
     name = "method"
     #: ask the run loop for a :class:`Guide` on later frames (flow costs time: only when used)
     wants_guide = False
+    #: the frames depend on :attr:`FrameTask.reference` (which frame anchors a shot): the work
+    #: folder then records the run loop's choice, and --resume refuses one made with another
+    uses_reference = False
+    #: the arithmetic the method runs in ("fp32", "bf16"), said in the plan; None: not told
+    precision: str | None = None
     #: the StyleConfig/ClipConfig fields this method uses; None = all of them. A field set
     #: to a non-default value outside it gets a one-line warning (methods/build.py)
     honours: ClassVar[frozenset[str] | None] = None

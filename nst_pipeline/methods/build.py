@@ -29,6 +29,7 @@ class Plan:
     first_steps: int = 0
     steps: int = 0
     method: str = ""
+    precision: str | None = None   # what the method computes in (e.g. bf16), when it says
 
 
 def build_method(config: StyleConfig, registry: Registry, video: bool,
@@ -82,6 +83,7 @@ def resolve_size(config: StyleConfig, size: tuple[int, int] | None, *, still: bo
 
 def make_plan(method: Method, config: StyleConfig, clip: ClipConfig, size, frames: int | None) -> Plan:
     if size is None:
-        return Plan(frames, None, None, [], clip.first_steps, clip.steps, config.method)
+        return Plan(frames, None, None, [], clip.first_steps, clip.steps, config.method, method.precision)
     h, w = method.output_size((size[1], size[0]))
-    return Plan(frames, size, (w, h), method.level_sizes((size[1], size[0])), clip.first_steps, clip.steps, config.method)
+    return Plan(frames, size, (w, h), method.level_sizes((size[1], size[0])), clip.first_steps, clip.steps,
+                config.method, method.precision)
