@@ -17,6 +17,7 @@ from nst_pipeline.builtins.losses import nst_loss_terms
 from nst_pipeline.errors import ConfigError, NSTWarning, PluginError
 from nst_pipeline.losses.base import Targets
 from nst_pipeline.gatys.objective import Objective, WeightedTerm
+from nst_pipeline.gatys.probe import probe_plugin_terms
 
 
 @pytest.mark.parametrize("name,message", [
@@ -79,10 +80,17 @@ def test_a_run_names_the_faulty_term_and_its_plugin(tiny_backbone, optimizer, fa
     assert message in str(err.value) and "learning rate" not in str(err.value)
 
 
+def _probed(objective, content) -> None:
+    """The job's build-time probe, then the run's own targets (the probe prepared its own)."""
+    probe_plugin_terms(objective)
+    objective.prepare(Targets(objective.backbone, content, [kit.smooth_image(32, 40, 2)]))
+
+
 def test_a_detached_term_is_warned_about_once_and_the_run_goes_on(tiny_backbone):
     objective, content = _objective(tiny_backbone, "frozen")
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
+        _probed(objective, content)
         out = _run(objective, content)
     notes = [str(w.message) for w in seen if issubclass(w.category, NSTWarning)]
     assert notes == ["loss term 'frozen' (plugin 'faulty') does not depend on the image "
@@ -97,8 +105,9 @@ def test_a_term_with_zero_gradient_is_warned_about(tiny_backbone):
 
     objective, content = _objective(tiny_backbone, "perchannel")
     objective.terms[-1] = WeightedTerm("zero", 1.0, Zero(), plugin="faulty")
+    objective.terms[-1].term.bind(tiny_backbone)
     with pytest.warns(NSTWarning, match="loss term 'zero' .plugin 'faulty'. has a zero gradient"):
-        _run(objective, content, steps=1)
+        _probed(objective, content)
 
 
 def test_a_content_like_plugin_term_at_its_minimum_is_not_called_dead(tiny_backbone):
@@ -109,9 +118,9 @@ def test_a_content_like_plugin_term_at_its_minimum_is_not_called_dead(tiny_backb
     objective, content = _objective(tiny_backbone, "root")
     objective.terms[-1] = WeightedTerm("squared", 1.0, Squared(), plugin="faulty")
     objective.terms[-1].term.bind(tiny_backbone)
-    objective.prepare(Targets(tiny_backbone, content, [kit.smooth_image(32, 40, 2)]))
     with warnings.catch_warnings():
         warnings.simplefilter("error", NSTWarning)
+        _probed(objective, content)
         _run(objective, content, steps=2)
 
 

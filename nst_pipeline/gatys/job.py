@@ -17,6 +17,7 @@ from ..registry import Registry
 from .objective import Objective, WeightedTerm, make_term
 from .optimize import Schedule
 from .precision import Features, resolve_precision
+from .probe import probe_plugin_terms
 
 
 @dataclass
@@ -101,6 +102,7 @@ def build_job(config: StyleConfig, registry: Registry, video: bool = False) -> J
         backbone.use_channels_last()
     precision = resolve_precision(config.precision, device)
     objective = Objective(backbone, terms, Features(backbone, precision, device)).to(device)
+    probe_plugin_terms(objective)  # a plugin term that does nothing, or works backwards, is said now
     target_encoder = None
     if config.targets != "torch":
         # forward-only targets through onnxruntime (optional part of the package)

@@ -3,19 +3,19 @@
 A term may come from any installed plugin, so what goes wrong inside one (an exception,
 a value that is not a finite scalar, a gradient that is NaN or absent) is reported naming
 the term and its plugin, and a non-finite loss is blamed on the learning rate only when
-the image itself has diverged.
+the image itself has diverged. A plugin term that does nothing (detached from the image) or
+works against its target (sign flipped) is warned about when the job is built (probe.py).
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from ..errors import ConfigError, NSTError, NSTWarning, PluginError
+from ..errors import ConfigError, NSTError, PluginError
 from ..losses.base import LossTerm, Targets
 
 #: image values beyond this mean the optimizer diverged (L-BFGS runs unclamped, but stays near [0, 1])
@@ -57,7 +57,6 @@ class Objective(nn.Module):
         layers = {l for t in self.terms for l in t.term.layers}
         self.layers = backbone.check_layers(layers)
         self.evaluations = 0  # since the last prepare(): 1 is the start image of a level
-        self._looked = False
         self._hook = None
 
     @property
@@ -82,9 +81,6 @@ class Objective(nn.Module):
         if not bool(torch.isfinite(total)):
             raise self._nonfinite_loss(float(total.detach()), parts, image)
         if image.requires_grad and torch.is_grad_enabled():
-            if not self._looked:
-                self._looked = True
-                self._look_for_dead_terms(image)
             self._watch_gradient(image)
         return total, parts
 
@@ -138,24 +134,6 @@ class Objective(nn.Module):
                     grad = torch.autograd.grad(value, x, retain_graph=True, allow_unused=True)[0]
                 out.append((t, grad))
         return out
-
-    def _look_for_dead_terms(self, image: torch.Tensor) -> None:
-        # once per objective, plugin terms only (the built-ins are tested), and near the start
-        # image rather than at it: a content-like term is at its minimum there, gradient zero
-        if not any(t.plugin and not t.term.wants_previous for t in self.active):
-            return
-        gen = torch.Generator().manual_seed(0)
-        near = (image.detach() + 0.05 * torch.randn(image.shape, generator=gen).to(image)).clamp(0, 1)
-        for t, grad in self._term_gradients(near):
-            if not t.plugin or t.term.wants_previous:
-                continue
-            if grad is None:
-                warnings.warn(f"{t.label} does not depend on the image (its value is detached from it): "
-                              "it has no effect on the result", NSTWarning, stacklevel=3)
-            elif not bool(grad.abs().sum() > 0):
-                warnings.warn(f"{t.label} has a zero gradient: it has no effect on the result",
-                              NSTWarning, stacklevel=3)
-
 
 def _peak(image: torch.Tensor) -> float:
     with torch.no_grad():
