@@ -89,7 +89,6 @@ def stylize_clip(input: str, output: str, config: StyleConfig, clip: ClipConfig,
     """``nst video``: a video file, image folder or raw stdin ('-') into a video file,
     a folder of PNGs or raw stdout ('-'), resumable through a work folder."""
     from .sinks import check_sink, open_sink
-    from .video.workdir import describe_input
 
     if frame_size is not None and input != "-":
         raise ConfigError("--frame-size is for raw frames on stdin (input '-') only")
@@ -106,7 +105,7 @@ def stylize_clip(input: str, output: str, config: StyleConfig, clip: ClipConfig,
         with build_method(config, registry, video=True, frame_hw=(size[1], size[0]) if size else None,
                           clip=clip) as method:
             listen.plan(make_plan(method, config, clip, size, clip.total(source.frame_count)))
-            settings = {"config": config.model_dump(mode="json"), "clip": clip.resume_key(), **describe_input(input)}
+            settings = resume_settings(config, clip, method, input)
             work = open_workdir(output, work_dir, settings, resume)
             in_fps = fps or source.fps
             sink = open_sink(output, fps=in_fps / clip.every if in_fps else None, audio_from=source.audio_from,
@@ -123,6 +122,26 @@ def stylize_clip(input: str, output: str, config: StyleConfig, clip: ClipConfig,
     if not kept:
         work.remove()
     return Outcome(done, sink.notes, work.path if kept else None)
+
+
+#: how the frames of a shot are made, said in the work folder: one warm chain in this process, or
+#: chunks started cold on Ray workers and cross-faded. A resume that switched would jump where it
+#: picked up (the two make different frames), so it is refused; any number of Ray workers cut the
+#: same segments and anchor them the same way, so that count may change
+RUNS_ON = {False: "1 (in this process)", True: "2 or more, or --ray-address (Ray segments)"}
+
+
+def resume_settings(config: StyleConfig, clip: ClipConfig, method: Method, input: str) -> dict:
+    """What a --resume must match: the options, the input, how frames are made and, when the
+    method uses it, which frame anchors a shot (a work folder made otherwise is refused)."""
+    from .pipeline import SHOT_REFERENCE
+    from .video.workdir import describe_input
+
+    settings = {"config": config.model_dump(mode="json"), "clip": clip.resume_key(), **describe_input(input),
+                "--workers": RUNS_ON[clip.on_ray]}
+    if method.uses_reference:
+        settings["reference"] = SHOT_REFERENCE
+    return settings
 
 
 def _producer(source, method: Method, config: StyleConfig, clip: ClipConfig, cuts: Collection[int],

@@ -36,6 +36,8 @@ from .video.workdir import WorkDir
 
 
 OnFrame = Callable[[FrameReport], None]
+#: the frame :attr:`FrameTask.reference` is, for every frame of a shot (the work folder records it)
+SHOT_REFERENCE = "the first frame of each shot"
 Made = Iterator[tuple[np.ndarray, FrameReport]]
 
 
@@ -68,20 +70,23 @@ class LocalFrames:
         self.method, self.clip, self.cuts, self.on_step = method, clip, cuts, on_step
 
     def __call__(self, frames: Iterator[np.ndarray], resume: Resume, total: int | None) -> Made:
-        previous = _skip_finished(frames, resume)
+        previous, reference = _skip_finished(frames, resume, self.cuts)
         return stylize_frames(self.method, frames, self.clip, first_index=resume.at, previous=previous,
-                              cuts=self.cuts, total=total, on_step=self.on_step)
+                              reference=reference, cuts=self.cuts, total=total, on_step=self.on_step)
 
 
-def _skip_finished(frames: Iterator[np.ndarray], resume: Resume) -> tuple[np.ndarray, np.ndarray] | None:
-    """Pass the frames a stopped job finished; (original, stored result) of the last one."""
-    last = None
+def _skip_finished(frames: Iterator[np.ndarray], resume: Resume, cuts: Collection[int]):
+    """Pass the frames a stopped job finished: (original, stored result) of the last one, and
+    the first frame of its shot (the reference the resumed frames of that shot are anchored to)."""
+    last = reference = None
     for index in range(resume.at):
         frame = next(frames, None)
         if frame is None:
-            return None
+            return None, None
+        if index == 0 or index in cuts:
+            reference = frame
         last = (frame, index)
-    return None if last is None else (last[0], resume.result(last[1]))
+    return (None, None) if last is None else ((last[0], resume.result(last[1])), reference)
 
 
 def needs_guide(method: Method, clip: ClipConfig) -> bool:
@@ -89,25 +94,36 @@ def needs_guide(method: Method, clip: ClipConfig) -> bool:
 
 
 def first_start(clip: ClipConfig) -> str | np.ndarray:
-    """Where a shot's first frame starts: "content", "noise" or the ``--first-init`` image."""
+    """Where the clip's first frame starts: "content", "noise" or the ``--first-init`` image.
+
+    Only that frame: every other cold start (a shot after a cut, a Ray chunk, a frame the
+    flow finds no past for) starts from its content. An init image is a picture of the first
+    frame, wrong for another shot; and a chunk must not start from what a one-worker run
+    never used mid-shot."""
     if clip.first_init in ("content", "noise"):
         return clip.first_init
     return images.load_array(clip.first_init, role="init image")
 
 
 def stylize_frames(method: Method, frames: Iterable[np.ndarray], clip: ClipConfig, *, first_index: int = 0,
-                   previous: tuple[np.ndarray, np.ndarray] | None = None, cuts: Collection[int] = frozenset(),
-                   total: int | None = None, on_step: Callable | None = None) -> Made:
+                   previous: tuple[np.ndarray, np.ndarray] | None = None, reference: np.ndarray | None = None,
+                   cuts: Collection[int] = frozenset(), total: int | None = None,
+                   on_step: Callable | None = None) -> Made:
     """Stylize ``frames`` (already selected, in order) one after another; yield each
     8-bit result with its report. ``previous`` = (original, result) of the frame before
-    ``first_index`` when continuing a clip; frame indices in ``cuts`` start a new shot."""
+    ``first_index`` when continuing a clip, ``reference`` the first frame of the shot
+    ``first_index`` is in when that shot began before it (a resume, a Ray chunk); frame
+    indices in ``cuts`` start a new shot."""
     warm = _Warm(needs_guide(method, clip))
-    opening = first_start(clip)
+    opening = first_start(clip) if first_index == 0 else "content"
     for index, frame in enumerate(frames, start=first_index):
         began = time.perf_counter()
         shot_start = previous is None or index in cuts
+        if reference is None or index in cuts:
+            reference = frame   # only the cuts found by the detector: known to a resume and a chunk too
         guide = None if shot_start else warm.guide(previous, frame)
-        task = _task(index, frame, clip, opening, shot_start, previous, guide)
+        task = _task(index, frame, clip, opening if index == 0 else "content", shot_start, previous, guide,
+                     reference)
         # the stored 8-bit frame is what the next frame starts from: a resumed job then
         # continues from exactly the state an uninterrupted one would have
         result = to_u8(method.stylize(task, on_step))
@@ -145,10 +161,11 @@ class _Warm:
         return make_guide(self._flow, previous[0], frame, previous[1])
 
 
-def _task(index: int, frame: np.ndarray, clip: ClipConfig, opening, shot_start: bool, previous, guide) -> FrameTask:
+def _task(index: int, frame: np.ndarray, clip: ClipConfig, opening, shot_start: bool, previous, guide,
+          reference: np.ndarray) -> FrameTask:
     """A shot's first frame (also one whose flow trusts almost nothing: a cut nobody told us
     about) gets the full budget from ``opening``; a later one its warm start and guide."""
-    full = FrameTask(index, frame, True, clip.first_steps, opening)
+    full = FrameTask(index, frame, True, clip.first_steps, opening, reference=reference)
     if shot_start:
         return full
     from .video.warm import is_cut, later_steps, start_from  # OpenCV: only once a frame follows another
@@ -156,7 +173,7 @@ def _task(index: int, frame: np.ndarray, clip: ClipConfig, opening, shot_start: 
     if guide is not None and is_cut(guide):
         return full
     steps = later_steps(clip.steps, clip.first_steps, guide)
-    return FrameTask(index, frame, False, steps, start_from(clip.warm_start, guide, previous[1]), guide)
+    return FrameTask(index, frame, False, steps, start_from(clip.warm_start, guide, previous[1]), guide, reference)
 
 
 def run(source: FrameSource, sink: FrameSink, clip: ClipConfig, produce: FrameProducer, *,

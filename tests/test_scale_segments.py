@@ -26,6 +26,18 @@ def test_chunks_restart_at_every_cut_with_no_overlap():
         (0, 8, 0), (6, 12, 2), (12, 20, 0), (18, 26, 2), (26, 30, 0)]
     assert [s.index for s in segs] == list(range(5))
     assert [s.shot_start for s in segs] == [True, False, True, False, True]
+    assert [s.shot for s in segs] == [0, 0, 12, 12, 26]
+
+
+def test_every_chunk_knows_its_shot_even_without_overlap():
+    # the shot's first frame is each chunk's reference: with --overlap 0 a chunk that starts
+    # mid-shot shares no frame, yet it belongs to the shot (it was taken for a shot start)
+    frames = shot(13, seed=1) + shot(9, seed=2)
+    split = Segmenter(segment_frames=5, overlap=0)
+    got = [s for s, _ in split.split(frames)]
+    assert got == plan_segments(22, [13], 5, 0)
+    assert [(s.start, s.shot, s.shot_start) for s in got] == [
+        (0, 0, True), (5, 0, False), (10, 0, False), (13, 13, True), (18, 13, False)]
 
 
 @pytest.mark.parametrize("size,overlap", [(1, 0), (8, 8), (8, -1)])

@@ -38,23 +38,28 @@ class FastMethod(Method):
         # the paintings' embedding is the same for every frame: computed once per run
         paintings = [eng.load_rgb(path) for path in config.styles]
         self.style = blend_embeddings([self.engine.embed(p, self.style_size) for p in paintings], config.style_blend)
-        self._own: np.ndarray | None = None
+        # (reference frame, its embedding): strength < 1 pulls toward the shot's own look
+        self._own: tuple[np.ndarray, np.ndarray] | None = None
+        self.uses_reference = self.strength < 1.0
 
     def output_size(self, hw: tuple[int, int]) -> tuple[int, int]:
         return eng.fit_long_side(hw, self.size)
 
-    def embedding_for(self, content: np.ndarray, first: bool) -> np.ndarray:
-        """The painting's embedding, pulled toward the content's own by ``strength`` < 1.
-        The content's embedding is taken once per shot: per frame it would add flicker."""
+    def embedding_for(self, reference: np.ndarray) -> np.ndarray:
+        """The painting's embedding, pulled toward the content's own by ``strength`` < 1. The
+        content's is that of the shot's ``reference`` frame (its first), taken once per shot: per
+        frame it would add flicker, and taken on the first frame this process saw, a resumed
+        run or a Ray chunk painted with another one."""
         if self.strength >= 1.0:
             return self.style
-        if first or self._own is None:
-            self._own = self.engine.embed(content, self.style_size)
-        return with_strength(self.style, self._own, self.strength)
+        if self._own is None or not (self._own[0] is reference or np.array_equal(self._own[0], reference)):
+            small = eng.resize(reference, self.output_size(reference.shape[:2]))   # as the frame is painted
+            self._own = (reference, self.engine.embed(small, self.style_size))
+        return with_strength(self.style, self._own[1], self.strength)
 
     def stylize(self, task: FrameTask, on_step=None) -> np.ndarray:
         content = eng.resize(task.content, self.output_size(task.content.shape[:2]))
-        out = self.engine.paint(content, self.embedding_for(content, task.first))
+        out = self.engine.paint(content, self.embedding_for(task.shot_reference))
         if self.original_colors:
             out = keep_colors(out, content)
         guide = task.guide

@@ -56,7 +56,7 @@ class RayFrames:
             pool = start_workers(info, self.config, self.clip, self.registry_factory, relay.queue, self.step_images)
             split = Segmenter(self.clip.segment_frames, self.clip.overlap, CutDetector(fps=self.fps))
             plan = _Stitching(resume, total, self.clip)
-            yield from self._schedule(pool, split.split(frames), plan, relay)
+            yield from self._schedule(pool, with_references(split.split(frames)), plan, relay)
 
     def _schedule(self, pool, segments, plan: "_Stitching", relay: StepRelay) -> Made:
         """Keep every worker busy while segments remain; hand out frames as they become final."""
@@ -84,6 +84,17 @@ class RayFrames:
     def _said(self, segment: Segment, what: str) -> None:
         if self.on_segment is not None:
             self.on_segment(segment, what)
+
+
+def with_references(segments: Iterator[tuple[Segment, list]]) -> Iterator[tuple[Segment, list, np.ndarray]]:
+    """Each segment with its frames and the first frame of its shot, the reference a worker
+    anchors the segment to (as one worker anchors the whole shot), whatever ran before it there.
+    Segments a resume skips pass here too: a later chunk of their shot needs the frame."""
+    reference = None
+    for segment, frames in segments:
+        if segment.shot_start:
+            reference = frames[0]
+        yield segment, frames, reference
 
 
 def _next_result(pool, relay: StepRelay):

@@ -93,8 +93,8 @@ def start_workers(info: Cluster, config, clip, registry_factory: Callable | None
     return ActorPool([remote.remote(config, clip, setup) for _ in range(info.actors)])
 
 
-def submit(pool, segment, frames) -> None:
-    pool.submit(lambda actor, job: actor.run.remote(*job), (segment, frames))
+def submit(pool, segment, frames, reference) -> None:
+    pool.submit(lambda actor, job: actor.run.remote(*job), (segment, frames, reference))
 
 
 @dataclass(frozen=True)
@@ -130,8 +130,9 @@ class SegmentWorker:
         self.steps, self.step_images = setup.steps, setup.step_images
         self.worker = ray.get_runtime_context().get_actor_id()[:8]
 
-    def run(self, segment, frames: list) -> tuple[int, list, list]:
-        """Stylize the segment's frames in order: (segment index, 8-bit frames, reports)."""
+    def run(self, segment, frames: list, reference=None) -> tuple[int, list, list]:
+        """Stylize the segment's frames in order: (segment index, 8-bit frames, reports).
+        ``reference``: the first frame of the segment's shot (None: the segment's first)."""
         from ..pipeline import stylize_frames
         from .steps import portable
 
@@ -142,7 +143,7 @@ class SegmentWorker:
 
         results, reports = [], []
         for result, report in stylize_frames(self.method, frames, self.clip, first_index=segment.start,
-                                             on_step=on_step):
+                                             reference=reference, on_step=on_step):
             results.append(result)
             reports.append((report, self.worker))
         return segment.index, results, reports

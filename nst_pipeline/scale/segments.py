@@ -32,6 +32,8 @@ class Segment:
     stop: int
     #: frames at the start that the previous segment also stylized (0 after a cut)
     overlap: int = 0
+    #: the first frame of its shot: the reference the segment's frames are anchored to
+    shot: int = 0
 
     def __len__(self) -> int:
         return self.stop - self.start
@@ -39,7 +41,7 @@ class Segment:
     @property
     def shot_start(self) -> bool:
         """Begins a shot: the frame before it belongs to another shot (or there is none)."""
-        return self.overlap == 0
+        return self.start == self.shot
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -60,7 +62,7 @@ def plan_segments(total: int, cuts: Iterable[int], segment_frames: int, overlap:
     segments: list[Segment] = []
     for shot_start, shot_stop in zip(bounds, bounds[1:]):
         for start, stop, shared in _chunks(shot_start, shot_stop, segment_frames, overlap):
-            segments.append(Segment(len(segments), start, stop, shared))
+            segments.append(Segment(len(segments), start, stop, shared, shot_start))
     return segments
 
 
@@ -86,7 +88,7 @@ class Segmenter:
         self.detector = detector or CutDetector()
         self.cuts: list[int] = []
         self._buffer: list[np.ndarray] = []
-        self._start = self._shared = self._count = self._index = 0
+        self._start = self._shared = self._count = self._index = self._shot = 0
 
     def feed(self, frame: np.ndarray) -> list[tuple[Segment, list[np.ndarray]]]:
         out = []
@@ -94,6 +96,7 @@ class Segmenter:
         if self.detector.feed(frame) and index > 0:
             self.cuts.append(index)
             out += self._close(keep=0)
+            self._shot = index
         self._buffer.append(frame)
         if len(self._buffer) == self.size:
             out += self._close(keep=self.overlap)
@@ -113,7 +116,7 @@ class Segmenter:
             self._start, self._buffer, self._shared = self._start + len(self._buffer), [], 0
             return []
         stop = self._start + len(self._buffer)
-        closed = (Segment(self._index, self._start, stop, self._shared), self._buffer)
+        closed = (Segment(self._index, self._start, stop, self._shared, self._shot), self._buffer)
         self._index += 1
         self._buffer = self._buffer[len(self._buffer) - keep:] if keep else []
         self._start, self._shared = stop - keep, keep
