@@ -62,15 +62,36 @@ def make_files(root: Path) -> dict[str, str]:
     torch.save({"conv1_1.weight": _RunsCode()}, root / "evil.pth")
     torch.save({"conv1_1.weight": torch.zeros(64, 3, 3, 3)}, root / "vgg19-dcbb9e9d.pth")  # not torchvision's file
     (root / "random.onnx").write_bytes(np.random.default_rng(3).bytes(512))
+    _snapshot_clashes(root)
+    _max_pooled_onnx(root / "maxpool.onnx")
     names = {
         "bomb_gif": "bomb.gif", "trunc_png": "trunc.png", "random_png": "random.png", "empty_png": "empty.png",
         "text_jpg": "notes.jpg", "clip": "clip.mp4", "random_mp4": "random.mp4", "empty_mp4": "empty.mp4",
         "bomb_y4m": "bomb.y4m", "mixed": "mixed", "folder": "frames", "bombs": "bombs", "stale": "stale",
         "precious": "precious", "random_pth": "random.pth", "evil_pth": "evil.pth", "fake_known_pth": "vgg19-dcbb9e9d.pth",
-        "random_onnx": "random.onnx",
+        "random_onnx": "random.onnx", "maxpool_onnx": "maxpool.onnx",
+        "taken_mp4": "taken.mp4", "used_mp4": "used.mp4",  # never created; their -snapshots are
         # never created: the outputs, and names that must stay missing
         "missing_png": "missing.png", "missing_mp4": "missing.mp4", "missing_pth": "missing.pth", "nodir": "nodir",
         "out_png": "out.png", "out_mp4": "out.mp4", "out_xyz": "out.xyz", "out_txt": "out.txt", "out_onnx": "out.onnx",
     }
     p.update({k: root / v for k, v in names.items()})
     return {k: str(v) for k, v in p.items()}
+
+
+def _snapshot_clashes(root: Path) -> None:
+    """``taken.mp4-snapshots`` is a file; ``used.mp4-snapshots/`` holds an earlier job's snapshot."""
+    (root / "taken.mp4-snapshots").write_text("a file, not a folder\n")
+    (root / "used.mp4-snapshots").mkdir()
+    write_image(root / "used.mp4-snapshots" / "frame000000-L1-step0001.png", (32, 24))
+
+
+def _max_pooled_onnx(path: Path) -> None:
+    """The tiny test backbone exported with max pooling (the registered one pools by average)."""
+    from conftest import TinyBackbone
+    from nst_pipeline.onnxrt.export import export_backbone
+
+    net = TinyBackbone()
+    for name in ("pool1", "pool2", "pool3"):
+        net.body[name] = torch.nn.MaxPool2d(2)
+    export_backbone(net, ["relu1_1", "relu2_1", "relu3_1"], path, backbone_name="tiny", check=False)

@@ -19,6 +19,7 @@ import faulty_terms
 from conftest import TinyPlugin
 from nst_pipeline import registry as registry_module
 from nst_pipeline.cli.app import main
+from nst_pipeline.fast import models as fast_models
 from nst_pipeline.registry import Registry
 
 
@@ -118,6 +119,15 @@ CASES = [
     Case("video-log-json-folder-missing", VIDEO + " --log-json {nodir}/log.jsonl", r"--log-json .*: folder .*nodir does not exist"),
     Case("video-work-dir-holds-user-files", VIDEO + " --work-dir {precious}", r"--work-dir .*precious already holds files and is not an nst work folder"),
     Case("video-work-dir-under-a-file", VIDEO + " --work-dir {content}/work", r"cannot create --work-dir .*: .*content\.png is not a folder"),
+    Case("video-snapshots-folder-is-a-file", VIDEO.replace("{out_mp4}", "{taken_mp4}") + " --save-every 1",
+         r"--save-every: snapshot folder .*taken\.mp4-snapshots exists and is not a folder"),
+    Case("video-snapshots-of-an-earlier-job", VIDEO.replace("{out_mp4}", "{used_mp4}") + " --save-every 1",
+         r"snapshot folder .*used\.mp4-snapshots already holds files of an earlier job; move or delete it"),
+    Case("video-output-dotted-name-without-slash", VIDEO.replace("{out_mp4}", "{nodir}.v1"),
+         r"cannot write frames to .*nodir\.v1: .*a folder for numbered PNGs \(end it with '/'"),
+    # --targets onnx with a model of another architecture
+    Case("image-onnx-model-other-pooling", IMAGE + " --targets onnx --onnx-model {maxpool_onnx}",
+         r"--onnx-model .*maxpool\.onnx was exported with max pooling, but this run's backbone has avg pooling"),
     # nst export onnx
     Case("export-output-folder-missing", EXPORT.replace("{out_onnx}", "{nodir}/m.onnx"), r"folder .*nodir does not exist"),
     Case("export-output-not-onnx", EXPORT.replace("{out_onnx}", "{out_txt}"), r"must end in \.onnx"),
@@ -203,3 +213,36 @@ def test_a_job_killed_before_its_first_frame_blocks_nothing(tmp_path):
     again.save_frame(0, np.zeros((4, 4, 3), np.uint8), {})
     with pytest.raises(Exception, match="holds 1 finished frames of an earlier job; pass --resume"):
         WorkDir.open(killed.path, {"size": 32}, resume=False)  # one finished frame is worth keeping
+
+
+# --- suspect input that runs: one `warning:` line, exit 0, the result written, inputs unchanged ---------
+
+FAST_MODELS = fast_models.cache_folder()  # the user's cache, read before the fixture moves NST_CACHE_DIR
+WARN_IMAGE = IMAGE.replace("{out_png}", "{fresh}/out.png")
+WARNED = [
+    Case("image-term-detached", WARN_IMAGE + " --loss frozen:10",
+         r"loss term 'frozen' \(plugin 'faulty'\) does not depend on the image \(its value is detached from it\)", 0),
+    Case("image-term-sign-flipped", WARN_IMAGE + " --loss crisp:10",
+         r"loss term 'crisp' \(plugin 'faulty'\) falls as the image moves away from its target", 0),
+    Case("video-term-sign-flipped", VIDEO.replace("{out_mp4}", "{fresh}/out.mp4") + " --loss vivid",
+         r"loss term 'vivid' \(plugin 'faulty'\) falls as the image moves away from its target", 0),
+    Case("image-fast-ignores-gatys-options", WARN_IMAGE + " --method fast --levels 2 --style-scale 2 --weights {fast}",
+         r"--method fast does not use --levels, --backbone, --style-scale, --steps: they change nothing", 0),
+]
+
+
+@pytest.mark.parametrize("case", WARNED, ids=str)
+def test_suspect_input_runs_with_one_warning(case, files, cli, capsys, tmp_path):
+    if "{fast}" in case.argv and not all((FAST_MODELS / name).is_file() for name in fast_models.PINS):
+        pytest.skip("fast-method models not cached (no network in tests)")
+    root, paths, before = files
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    argv = [arg.format(**paths, fresh=fresh, fast=FAST_MODELS) for arg in shlex.split(case.argv)]
+    rc = main(argv)
+    err = capsys.readouterr().err
+    assert rc == case.rc and "Traceback" not in err, err
+    warned = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert len(warned) == 1 and re.search(case.message, warned[0]), err
+    assert [p.name for p in fresh.iterdir()] in (["out.png"], ["out.mp4"])
+    assert _tree(root) == before
