@@ -110,6 +110,8 @@ CASES = [
     Case("video-frame-size-without-stdin", VIDEO + " --frame-size 10x10", r"--frame-size is for raw frames on stdin"),
     Case("video-loss-weight-nan", VIDEO + " --loss temporal:nan", r"weight must be a finite number"),
     Case("video-init-unknown", VIDEO + " --init sideways", r"sideways"),
+    Case("video-overlap-over-half-a-chunk", VIDEO + " --workers 2 --segment-frames 10 --overlap 6",
+         r"--overlap \(6\) must be at most half of --segment-frames \(10\)"),
     Case("video-style-bomb", VIDEO.replace("-s {style}", "-s {bomb_png}"), r"bomb\.png is " + TOO_LARGE),
     # nst video: the outputs
     Case("video-output-is-input", VIDEO.replace("{out_mp4}", "{clip}"), r"same file as input"),
