@@ -13,11 +13,12 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import ConfigError, NSTWarning
 
 #: times Ray restarts a dead worker and retries the segment it was running
 RETRIES = 3
@@ -126,7 +127,9 @@ class SegmentWorker:
         self._files = tempfile.TemporaryDirectory(prefix="nst-worker-")
         config, self.clip = unpack_files(config, clip, setup.files, Path(self._files.name))
         registry = setup.registry_factory() if setup.registry_factory is not None else get_registry()
-        self.method = build_method(config, registry, video=True)
+        with warnings.catch_warnings():   # the driver built the same method first and said its warnings
+            warnings.simplefilter("ignore", NSTWarning)
+            self.method = build_method(config, registry, video=True)
         self.steps, self.step_images = setup.steps, setup.step_images
         self.worker = ray.get_runtime_context().get_actor_id()[:8]
 
