@@ -89,6 +89,7 @@ def stylize_clip(input: str, output: str, config: StyleConfig, clip: ClipConfig,
     """``nst video``: a video file, image folder or raw stdin ('-') into a video file,
     a folder of PNGs or raw stdout ('-'), resumable through a work folder."""
     from .sinks import check_sink, open_sink
+    from .video.timeline import clip_clock
 
     if frame_size is not None and input != "-":
         raise ConfigError("--frame-size is for raw frames on stdin (input '-') only")
@@ -109,7 +110,7 @@ def stylize_clip(input: str, output: str, config: StyleConfig, clip: ClipConfig,
             work = open_workdir(output, work_dir, settings, resume)
             in_fps = fps or source.fps
             sink = open_sink(output, fps=in_fps / clip.every if in_fps else None, audio_from=source.audio_from,
-                             audio_start=clip.start / source.fps if source.fps else 0.0)
+                             clock=clip_clock(source, clip, fps))  # each frame at its own time, audio in step
             try:
                 source, produce = _producer(source, method, config, clip, cuts, listen)
                 done = run(source, sink, clip, produce, workdir=work, on_frame=listen.on_frame)

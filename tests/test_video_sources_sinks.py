@@ -1,14 +1,19 @@
-"""Frame sources and sinks: round trips, natural order, audio, and bad input."""
+"""Frame sources and sinks: round trips, natural order, audio, bad input, the pixels OpenCV decoded."""
 
 from __future__ import annotations
 
 import io
+import subprocess
 from pathlib import Path
 
+import av
+import cv2
 import numpy as np
 import pytest
+from conftest import SHARED_DATA
 from PIL import Image
 from test_video_helpers import dominant_frequency, moving_frames, write_clip, write_clip_with_tone
+from test_video_timing import make_clip
 
 from nst_pipeline.errors import ConfigError, InputError, OutputError
 from nst_pipeline.sinks import FolderSink, RawStreamSink, check_sink, sink_kind
@@ -16,6 +21,7 @@ from nst_pipeline.sinks.video import VideoFileSink
 from nst_pipeline.sources.folder import ImageFolderSource
 from nst_pipeline.sources.stream import RawStreamSource, StreamOptions
 from nst_pipeline.sources.video import VideoFileSource
+from nst_pipeline.video.timeline import SelectedTimes
 
 
 def same_order(got: list[np.ndarray], frames: list[np.ndarray]) -> bool:
@@ -67,8 +73,10 @@ def test_audio_track_is_copied_and_trimmed(tmp_path):
     src = VideoFileSource(str(clip))
     assert src.audio_from == clip
     out = tmp_path / "styled.mp4"
-    with VideoFileSink(out, fps=src.fps, audio_from=src.audio_from, audio_start=0.3) as sink:
-        for f in list(src)[3:]:
+    frames = list(src)
+    with VideoFileSink(out, fps=src.fps, audio_from=src.audio_from,
+                       clock=SelectedTimes(src.timeline, lambda n: 3 + n)) as sink:   # --start 3
+        for f in frames[3:]:
             sink.write(f)
     assert sink.notes == []
     assert VideoFileSource(str(out)).audio_from == out
@@ -172,3 +180,35 @@ def test_sink_kinds_and_refusals(tmp_path):
         check_sink(str(clip / "frames"), [str(tmp_path)])
     with pytest.raises(OutputError, match="is the input"):
         check_sink(str(tmp_path), [str(tmp_path)])
+
+
+def cv2_frames(path: Path) -> list[np.ndarray]:
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    while (got := cap.read())[0]:
+        frames.append(cv2.cvtColor(got[1], cv2.COLOR_BGR2RGB))
+    cap.release()
+    return frames
+
+
+def rotated(clip: Path, degrees: int) -> Path:
+    import imageio_ffmpeg
+
+    out = clip.with_name(f"rot{degrees}.mp4")
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-display_rotation", str(degrees),
+                    "-i", str(clip), "-c", "copy", str(out)], check=True)
+    return out
+
+
+def test_pixels_are_what_opencv_decoded(tmp_path):
+    """The decoder moved from OpenCV to PyAV: a constant-rate clip must stylize exactly as before."""
+    clips = [write_clip(tmp_path / "mp4v.mp4", moving_frames(4)), write_clip(tmp_path / "mjpg.avi", moving_frames(4)),
+             make_clip(tmp_path / "h264.mp4", [0.04] * 4)]
+    clips += [rotated(clips[-1], 90), rotated(clips[-1], 180)]
+    if "libx264" in av.codecs_available:  # 10-bit: where a plain RGB conversion differs (by up to 26/255)
+        clips.append(make_clip(tmp_path / "p10.mkv", [0.04] * 4, pix_fmt="yuv420p10le"))
+    carphone = SHARED_DATA / "video" / "carphone_176x144.mp4"   # real footage, where present
+    clips += [carphone] if carphone.is_file() else []
+    for clip in clips:
+        ours, theirs = list(VideoFileSource(str(clip))), cv2_frames(clip)
+        assert len(ours) == len(theirs) and all(np.array_equal(a, b) for a, b in zip(ours, theirs, strict=True)), clip

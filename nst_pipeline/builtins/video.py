@@ -7,7 +7,7 @@ from ..sources.stream import StreamOptions
 from ..specs import FrameSourceSpec, LossTermSpec, NoOptions
 from . import lazy
 
-# imported on first use: cv2 (video), torch (temporal loss) stay out of `nst plugins list`
+# imported on first use: PyAV (video), torch (temporal loss) stay out of `nst plugins list`
 TemporalLoss = lazy(".losses.temporal", "TemporalLoss")
 ImageFolderSource, probe_folder = lazy(".sources.folder", "ImageFolderSource"), lazy(".sources.folder", "probe_folder")
 RawStreamSource, probe_stream = lazy(".sources.stream", "RawStreamSource"), lazy(".sources.stream", "probe_stream")
@@ -25,7 +25,8 @@ def nst_frame_sources():
         FrameSourceSpec("stdin", lambda loc, o: RawStreamSource(o), probe_stream,
                         "raw RGB24 frames on stdin ('-'; needs --frame-size WxH)", StreamOptions, priority=20),
         FrameSourceSpec("video", lambda loc, o: VideoFileSource(loc), probe_video,
-                        "a video file, decoded with OpenCV (MP4, MKV, AVI, MOV, WebM, ...)", priority=5),
+                        "a video file or animated GIF/PNG, each frame at its own time (PyAV: MP4, MKV, MOV, WebM, ...)",
+                        priority=5),
         FrameSourceSpec("folder", lambda loc, o: ImageFolderSource(loc), probe_folder,
                         "a folder or glob of images, in natural order (frame2 before frame10)", priority=5),
     ]

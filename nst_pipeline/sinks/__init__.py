@@ -51,12 +51,14 @@ def check_sink(output: str, inputs: list[str]) -> str:
     return kind
 
 
-def open_sink(output: str, *, fps: float | None, audio_from: Path | None = None, audio_start: float = 0.0) -> FrameSink:
+def open_sink(output: str, *, fps: float | None, audio_from: Path | None = None, clock=None) -> FrameSink:
+    """``clock`` (a :class:`~nst_pipeline.video.timeline.FrameClock`) gives a video file each frame's
+    own time; the other sinks have no times to keep."""
     kind = sink_kind(output)
     if kind == "stdout":
         return RawStreamSink()
     if kind == "video":
         from .video import VideoFileSink  # PyAV (FFmpeg) only when a video file is written
 
-        return VideoFileSink(Path(output), fps, audio_from, audio_start)
+        return VideoFileSink(Path(output), fps, audio_from, clock)
     return FolderSink(Path(output))

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ..video.timeline import Timeline
 
 
 class FrameSource:
@@ -26,6 +30,8 @@ class FrameSource:
     audio_from: Path | None = None
     #: (width, height) when known before reading (video files, raw streams)
     frame_size: tuple[int, int] | None = None
+    #: each frame's presentation time (video files): a video sink writes the frames at them
+    timeline: Timeline | None = None
 
     def __iter__(self) -> Iterator[np.ndarray]:
         raise NotImplementedError

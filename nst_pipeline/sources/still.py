@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import images
+from ..decoding import open_image
 from .base import FrameSource
 
 STILL_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".gif"}
+#: formats that may hold several frames: a clip, not a still, when they do
+ANIMATED_SUFFIXES = {".gif", ".png", ".apng", ".webp"}
 
 
 class ArraySource(FrameSource):
@@ -37,5 +40,20 @@ class StillImageSource(FrameSource):
         yield self._frame
 
 
+def is_animated(path: Path) -> bool:
+    """Several frames (read from the headers: Pillow stops at the second frame)? A file
+    that cannot be read counts as a still, so the still source says what is wrong."""
+    try:
+        with open_image(path) as img:
+            return bool(getattr(img, "is_animated", False))
+    except Exception:  # a probe declines, it never raises
+        return False
+
+
 def probe_still(location: str) -> bool:
-    return Path(location).suffix.lower() in STILL_SUFFIXES and Path(location).is_file()
+    """A still image file; an animated GIF/PNG/WebP is a clip for a frame source instead (the
+    ``video`` source, or a plugin's), so ``nst video anim.gif`` gets every frame. ``nst
+    image`` asks for this source by name and still takes the first frame of one."""
+    path = Path(location)
+    suffix = path.suffix.lower()
+    return suffix in STILL_SUFFIXES and path.is_file() and not (suffix in ANIMATED_SUFFIXES and is_animated(path))
