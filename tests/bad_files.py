@@ -42,6 +42,7 @@ def make_files(root: Path) -> dict[str, str]:
     gif = bytearray((root / "bomb.gif").read_bytes())
     gif[6:10] = struct.pack("<HH", 50000, 50000)
     (root / "bomb.gif").write_bytes(bytes(gif))
+    frames[0].save(root / "anim.webp", save_all=True, append_images=frames[1:], duration=100, loop=0, lossless=True)
     write_clip(root / "clip.mp4", moving_frames(6, size=(32, 24)))
     (root / "random.mp4").write_bytes(np.random.default_rng(1).bytes(4096))
     (root / "empty.mp4").write_bytes(b"")
@@ -65,7 +66,7 @@ def make_files(root: Path) -> dict[str, str]:
     _snapshot_clashes(root)
     _max_pooled_onnx(root / "maxpool.onnx")
     names = {
-        "bomb_gif": "bomb.gif", "trunc_png": "trunc.png", "random_png": "random.png", "empty_png": "empty.png",
+        "bomb_gif": "bomb.gif", "anim_webp": "anim.webp", "trunc_png": "trunc.png", "random_png": "random.png", "empty_png": "empty.png",
         "text_jpg": "notes.jpg", "clip": "clip.mp4", "random_mp4": "random.mp4", "empty_mp4": "empty.mp4",
         "bomb_y4m": "bomb.y4m", "mixed": "mixed", "folder": "frames", "bombs": "bombs", "stale": "stale",
         "precious": "precious", "random_pth": "random.pth", "evil_pth": "evil.pth", "fake_known_pth": "vgg19-dcbb9e9d.pth",

@@ -100,6 +100,8 @@ CASES = [
     Case("video-input-empty", VIDEO.replace("{clip}", "{empty_mp4}"), r"cannot read video .*empty\.mp4: the file is empty"),
     Case("video-input-bomb-y4m", VIDEO.replace("{clip}", "{bomb_y4m}"), r"bomb\.y4m is too large: its frames are 50000x50000 px"),
     Case("video-input-bomb-gif", VIDEO.replace("{clip}", "{bomb_gif}"), r"bomb\.gif is " + TOO_LARGE),
+    Case("video-input-animated-webp", VIDEO.replace("{clip}", "{anim_webp}"),   # FFmpeg decodes still WebP only
+         r"cannot read video .*anim\.webp: FFmpeg cannot decode animated WebP; the nst-gif plugin"),
     Case("video-folder-mixed-sizes", VIDEO.replace("{clip}", "{mixed}"), r"frames change size"),
     Case("video-folder-bomb-frame", VIDEO.replace("{clip}", "{bombs}"), r"bomb\.png is " + TOO_LARGE),
     Case("video-start-past-the-end", VIDEO + " --start 5000", r"--start 5000 is past the end of the input: it has 6 frames"),
