@@ -1,9 +1,9 @@
 """nst_pipeline plugin: the ``animated`` frame source (animated GIF, WebP and PNG).
 
-The built-in ``image`` source reads only the first frame of these files and the ``video``
-source (OpenCV/FFmpeg containers) does not take them, so ``nst video anim.gif -o out.mp4``
-needs this. Frames come out fully composited (GIF disposal, partial frames and
-transparency handled by Pillow; transparent pixels shown on white), all of one size.
+Without it the built-in ``video`` source (FFmpeg) reads animated GIF and PNG for ``nst video``,
+but not animated WebP, which FFmpeg does not decode. Frames come out fully composited (GIF
+disposal, partial frames and transparency handled by Pillow; transparent pixels shown on
+white), all of one size, at the average rate of the file's delays.
 """
 
 from __future__ import annotations
