@@ -1,4 +1,5 @@
-"""``nst eval``: measure finished results (steadiness of a video, style/content distances)."""
+"""``nst eval``: measure finished results (steadiness of a video, style/content distances, palette
+and copying, a contact sheet to look at)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ eval_app = typer.Typer(help="Measure finished results.", no_args_is_help=True)
 SUBCOMMANDS = {
     "temporal": (".eval_temporal", "temporal_command"),
     "style": (".eval_style", "style_command"),
+    "sheet": (".eval_sheet", "sheet_command"),
 }
 
 
