@@ -161,8 +161,8 @@ def test_image_with_onnx_targets_matches_torch_targets(with_tiny, tmp_path, monk
     monkeypatch.setenv("NST_CACHE_DIR", str(tmp_path / "cache"))
     content, style = write_image(tmp_path / "c.png", (32, 32)), write_image(tmp_path / "s.png", (32, 32), seed=4)
     common = ["image", str(content), "-s", str(style), "--size", "32", "--steps", "3", "--levels", "1",
-              "--backbone", "tiny", "--device", "cpu", "--seed", "0", "-q"]
-    outs = {}
+              "--backbone", "tiny", "--device", "cpu", "--seed", "0", "--precision", "fp32", "-q"]
+    outs = {}   # ONNX targets are fp32 (a reference): compared with fp32 torch targets
     for choice in ("torch", "onnx"):
         outs[choice] = tmp_path / f"{choice}.png"
         assert main([*common, "--targets", choice, "-o", str(outs[choice])]) == 0
