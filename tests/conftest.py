@@ -74,6 +74,15 @@ def registry() -> Registry:
 
 
 @pytest.fixture
+def tiny(monkeypatch, registry) -> Registry:
+    """The CLI's process-wide registry, with the tiny test backbone in it (for tests through main())."""
+    from nst_pipeline import registry as registry_module
+
+    monkeypatch.setattr(registry_module, "_default", registry)
+    return registry
+
+
+@pytest.fixture
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is absent (it exists only in the project's workspace)")

@@ -10,18 +10,11 @@ import pytest
 from test_video_helpers import single_thread  # noqa: F401  (fixture)
 from test_video_helpers import moving_frames, write_clip
 
-from nst_pipeline import registry as registry_module
 from nst_pipeline.cli.app import main
 from nst_pipeline.gatys.method import GatysMethod
 from nst_pipeline.outputs import FRAME_FILE
 
 pytestmark = pytest.mark.usefixtures("single_thread")
-
-
-@pytest.fixture
-def tiny(monkeypatch, registry):
-    monkeypatch.setattr(registry_module, "_default", registry)
-    return registry
 
 
 @pytest.fixture

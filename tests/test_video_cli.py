@@ -12,20 +12,12 @@ from PIL import Image
 from test_video_helpers import single_thread  # noqa: F401  (fixture)
 from test_video_helpers import dominant_frequency, moving_frames, write_clip, write_clip_with_tone
 
-from nst_pipeline import registry as registry_module
 from nst_pipeline.cli.app import main
 from nst_pipeline.sources.folder import ImageFolderSource
 from nst_pipeline.sources.video import VideoFileSource
 from nst_pipeline.gatys.method import GatysMethod
 
 pytestmark = pytest.mark.usefixtures("single_thread")
-
-
-@pytest.fixture
-def tiny(monkeypatch, registry):
-    """The CLI's process-wide registry, with the tiny test backbone in it."""
-    monkeypatch.setattr(registry_module, "_default", registry)
-    return registry
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from PIL import Image
 from test_video_helpers import single_thread  # noqa: F401  (fixture)
 from test_video_helpers import moving_frames
 
-from nst_pipeline import registry as registry_module
 from nst_pipeline.cli.app import main
 from nst_pipeline.config import ClipConfig
 from nst_pipeline.errors import InputError
@@ -75,12 +74,6 @@ def measure(path: Path) -> dict:
             found["audio_start"] = float(decoded[0].pts * decoded[0].time_base)
             found["audio_seconds"] = sum(f.samples for f in decoded) / a.rate
     return found
-
-
-@pytest.fixture
-def tiny(monkeypatch, registry):
-    monkeypatch.setattr(registry_module, "_default", registry)
-    return registry
 
 
 @pytest.fixture
