@@ -83,6 +83,29 @@ def tiny(monkeypatch, registry) -> Registry:
 
 
 @pytest.fixture
+def ctrl_c(monkeypatch):
+    """``ctrl_c.at_frame(i)``: the gatys method raises KeyboardInterrupt (as Ctrl-C does) when it
+    is given frame ``i``; ``ctrl_c.off()`` lets runs finish again (a resume)."""
+    from nst_pipeline.gatys.method import GatysMethod
+
+    real = GatysMethod.stylize
+
+    class CtrlC:
+        def at_frame(self, index: int) -> None:
+            def stylize(method, task, *args):
+                if task.index == index:
+                    raise KeyboardInterrupt
+                return real(method, task, *args)
+
+            monkeypatch.setattr(GatysMethod, "stylize", stylize)
+
+        def off(self) -> None:
+            monkeypatch.setattr(GatysMethod, "stylize", real)
+
+    return CtrlC()
+
+
+@pytest.fixture
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is absent (it exists only in the project's workspace)")

@@ -11,7 +11,6 @@ from test_video_helpers import single_thread  # noqa: F401  (fixture)
 from test_video_helpers import moving_frames, write_clip
 
 from nst_pipeline.cli.app import main
-from nst_pipeline.gatys.method import GatysMethod
 from nst_pipeline.outputs import FRAME_FILE
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -31,17 +30,10 @@ def snapshots(folder) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
 
-def test_a_frame_folder_stays_resumable_and_the_snapshots_sit_beside_it(tiny, style, tmp_path, monkeypatch, capsys):
+def test_a_frame_folder_stays_resumable_and_the_snapshots_sit_beside_it(tiny, style, tmp_path, ctrl_c, monkeypatch, capsys):
     clip = write_clip(tmp_path / "in.mp4", moving_frames(4, size=(24, 16)))
     out = tmp_path / "frames"
-    real = GatysMethod.stylize
-
-    def stop_at_third(self, task, *a):
-        if task.index == 2:
-            raise KeyboardInterrupt
-        return real(self, task, *a)
-
-    monkeypatch.setattr(GatysMethod, "stylize", stop_at_third)
+    ctrl_c.at_frame(2)
     assert main(args(clip, f"{out}/", style)) == 130
     err = capsys.readouterr().err
     beside = tmp_path / "frames-snapshots"
@@ -49,7 +41,7 @@ def test_a_frame_folder_stays_resumable_and_the_snapshots_sit_beside_it(tiny, st
     assert snapshots(beside) == ["frame000000-L1-step0002.png", "frame000001-L1-step0002.png"]
     assert all(FRAME_FILE.fullmatch(n) for n in snapshots(out))   # only frames: --resume accepts the folder
 
-    monkeypatch.setattr(GatysMethod, "stylize", real)
+    ctrl_c.off()
     assert main(args(clip, f"{out}/", style, "--resume")) == 0
     err = capsys.readouterr().err
     assert err.strip().splitlines()[-1] == f"snapshots in {beside} (2 images)"   # the two new frames

@@ -15,7 +15,6 @@ from test_video_helpers import dominant_frequency, moving_frames, write_clip, wr
 from nst_pipeline.cli.app import main
 from nst_pipeline.sources.folder import ImageFolderSource
 from nst_pipeline.sources.video import VideoFileSource
-from nst_pipeline.gatys.method import GatysMethod
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -119,17 +118,10 @@ def test_bad_outputs_are_refused_before_any_work(tiny, style, tmp_path, capsys):
     assert clip.read_bytes() == before
 
 
-def test_ctrl_c_keeps_finished_frames_and_resume_finishes(tiny, style, tmp_path, monkeypatch, capsys):
+def test_ctrl_c_keeps_finished_frames_and_resume_finishes(tiny, style, tmp_path, ctrl_c, monkeypatch, capsys):
     clip = write_clip(tmp_path / "in.mp4", moving_frames(5))
     out = tmp_path / "out.mp4"
-    real = GatysMethod.stylize
-
-    def interrupt_third(self, task, *a):
-        if task.index == 2:
-            raise KeyboardInterrupt
-        return real(self, task, *a)
-
-    monkeypatch.setattr(GatysMethod, "stylize", interrupt_third)
+    ctrl_c.at_frame(2)
     assert main(args(clip, out, style)) == 130
     err = capsys.readouterr().err
     assert "interrupted after 2 finished frames" in err and "--resume" in err and "Traceback" not in err
@@ -139,7 +131,7 @@ def test_ctrl_c_keeps_finished_frames_and_resume_finishes(tiny, style, tmp_path,
     assert main(args(clip, out, style, "--steps", "5", "--resume")) == 2
     assert "other settings" in capsys.readouterr().err
 
-    monkeypatch.setattr(GatysMethod, "stylize", real)
+    ctrl_c.off()
     assert main(args(clip, out, style, "--resume")) == 0
     assert VideoFileSource(str(out)).frame_count == 5
 

@@ -18,7 +18,6 @@ from test_video_helpers import moving_frames
 from nst_pipeline.cli.app import main
 from nst_pipeline.config import ClipConfig
 from nst_pipeline.errors import InputError
-from nst_pipeline.gatys.method import GatysMethod
 from nst_pipeline.sinks.video import VideoFileSink
 from nst_pipeline.sources.still import StillImageSource
 from nst_pipeline.sources.video import VideoFileSource
@@ -142,20 +141,13 @@ def test_selected_frames_keep_their_own_times_and_the_audio_of_their_interval(tm
     assert got["audio_seconds"] == pytest.approx(stop - times[start], abs=0.07)
 
 
-def test_a_resumed_run_has_the_times_of_an_uninterrupted_one(tiny, style, tmp_path, monkeypatch):
+def test_a_resumed_run_has_the_times_of_an_uninterrupted_one(tiny, style, tmp_path, ctrl_c, monkeypatch):
     clip = make_clip(tmp_path / "phone.mp4", PHONE, audio=1.04)
     whole, resumed = tmp_path / "whole.mp4", tmp_path / "resumed.mp4"
     assert nst_video(clip, whole, style, "--every", "2") == 0
-    real = GatysMethod.stylize
-
-    def interrupt_third(self, task, *a):
-        if task.index == 2:
-            raise KeyboardInterrupt
-        return real(self, task, *a)
-
-    monkeypatch.setattr(GatysMethod, "stylize", interrupt_third)
+    ctrl_c.at_frame(2)
     assert nst_video(clip, resumed, style, "--every", "2") == 130
-    monkeypatch.setattr(GatysMethod, "stylize", real)
+    ctrl_c.off()
     assert nst_video(clip, resumed, style, "--every", "2", "--resume") == 0
     a, b = measure(whole), measure(resumed)
     assert b["times"] == pytest.approx(a["times"], abs=1e-6) and len(a["times"]) == 5
